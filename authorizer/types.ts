@@ -1,0 +1,48 @@
+/** Shared value types of the authorizer's modules. No logic lives here. */
+
+/** Milliseconds since the epoch. Injected everywhere so tests need neither sleeps nor fake timers. */
+export type Clock = () => number;
+
+/** The subset of Powertools Logger the authorizer uses; any console-like logger fits. */
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** Short-lived AWS credentials from Cognito Identity, scoped by principal tags to one tenant. */
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+}
+
+/** An ID token that passed signature, issuer, audience, token_use and expiry checks. */
+export interface VerifiedIdToken {
+  /** The decoded claims, frozen. */
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly userPoolId: string;
+  /** `cognito-idp.<region>.amazonaws.com/<userPoolId>`: the key of the identity pool `Logins` map. */
+  readonly providerName: string;
+  readonly sub: string;
+  /** Expiry, seconds since the epoch. */
+  readonly exp: number;
+}
+
+/**
+ * What the modules report; `authorize.ts` maps it to Powertools metrics. A plain callback interface
+ * keeps the modules free of the metrics library and costs nothing when unset.
+ */
+export interface AuthorizerObserver {
+  tokenCache?(hit: boolean): void;
+  credentialsCache?(hit: boolean): void;
+  identityIdCache?(hit: boolean): void;
+  /** One Cognito Identity call attempt, successful or not. */
+  cognitoCall?(
+    operation: 'GetId' | 'GetCredentialsForIdentity',
+    millis: number,
+    outcome: 'ok' | 'throttled' | 'error',
+  ): void;
+}
