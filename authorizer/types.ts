@@ -46,3 +46,18 @@ export interface AuthorizerObserver {
     outcome: 'ok' | 'throttled' | 'error',
   ): void;
 }
+
+/**
+ * What a protected Lambda learns from the authorizer context: the caller, their active tenant and
+ * credentials scoped to it. Decoded by `readTenantContext` (context.ts).
+ */
+export interface TenantContext {
+  readonly tenantId: string;
+  readonly userId: string;
+  /** The caller's role in the active tenant (`custom:role`); empty string when the token has none. */
+  readonly role: string;
+  /** Every tenant the caller belongs to (`cognito:groups`). */
+  readonly groups: readonly string[];
+  readonly identityId: string;
+  readonly credentials: AwsCredentials;
+}
