@@ -1,0 +1,179 @@
+/**
+ * The authorizer context, encoded and decoded in one place. API Gateway passes context values to the
+ * protected function as strings (REST: `requestContext.authorizer`; HTTP API:
+ * `requestContext.authorizer.lambda`), so every value here is a string and round-trips exactly.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
+import { TenantContextError } from './errors.js';
+import type { AwsCredentials, TenantContext } from './types.js';
+
+/** Context keys. `scope` tells a tenant context from a tenant-less one (no credentials). */
+export const ContextKey = {
+  scope: 'scope',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  role: 'role',
+  groups: 'groups',
+  identityId: 'identityId',
+  accessKeyId: 'accessKeyId',
+  secretAccessKey: 'secretAccessKey',
+  sessionToken: 'sessionToken',
+  credentialsExpiration: 'credentialsExpiration',
+  denyReason: 'denyReason',
+} as const;
+
+/** A caller with no tenant yet: what the tenant-less control-plane routes receive. */
+export interface TenantlessContext {
+  readonly userId: string;
+  readonly groups: readonly string[];
+}
+
+export type CallerContext =
+  | ({ readonly scope: 'tenant' } & TenantContext)
+  | ({ readonly scope: 'tenantless' } & TenantlessContext);
+
+/**
+ * Groups are comma-joined; each name is percent-encoded first, so a group name holding a comma (Cognito
+ * allows punctuation) still round-trips. Plain names (letters, digits, `-`, `_`) read unchanged.
+ */
+const encodeGroups = (groups: readonly string[]): string =>
+  groups.map((g) => encodeURIComponent(g)).join(',');
+const decodeGroups = (value: string): string[] =>
+  value === '' ? [] : value.split(',').map((g) => decodeURIComponent(g));
+
+/** Encode a tenant context for the Allow response. */
+export function encodeTenantContext(ctx: TenantContext): Record<string, string> {
+  return {
+    [ContextKey.scope]: 'tenant',
+    [ContextKey.tenantId]: ctx.tenantId,
+    [ContextKey.userId]: ctx.userId,
+    [ContextKey.role]: ctx.role,
+    [ContextKey.groups]: encodeGroups(ctx.groups),
+    [ContextKey.identityId]: ctx.identityId,
+    [ContextKey.accessKeyId]: ctx.credentials.accessKeyId,
+    [ContextKey.secretAccessKey]: ctx.credentials.secretAccessKey,
+    [ContextKey.sessionToken]: ctx.credentials.sessionToken,
+    [ContextKey.credentialsExpiration]: ctx.credentials.expiration.toISOString(),
+  };
+}
+
+/** Encode a tenant-less context (no credentials: there is no tenant to scope them to). */
+export function encodeTenantlessContext(ctx: TenantlessContext): Record<string, string> {
+  return {
+    [ContextKey.scope]: 'tenantless',
+    [ContextKey.userId]: ctx.userId,
+    [ContextKey.groups]: encodeGroups(ctx.groups),
+  };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Find the authorizer context in a REST (v1) or HTTP API (v1 or v2) proxy event. */
+function authorizerContextOf(event: unknown): Record<string, unknown> {
+  const requestContext = isRecord(event) ? event.requestContext : undefined;
+  const authorizer = isRecord(requestContext) ? requestContext.authorizer : undefined;
+  if (!isRecord(authorizer)) throw new TenantContextError('no authorizer context in the event');
+  return isRecord(authorizer.lambda) ? authorizer.lambda : authorizer;
+}
+
+function readString(ctx: Record<string, unknown>, key: string, allowEmpty = false): string {
+  const value = ctx[key];
+  // HTTP API may keep non-string JSON scalars; the authorizer only ever sends strings.
+  if (typeof value !== 'string' || (!allowEmpty && value === '')) {
+    throw new TenantContextError(`authorizer context lacks "${key}"`);
+  }
+  return value;
+}
+
+/**
+ * Read the caller from a protected function's event, tenant or tenant-less.
+ * @throws TenantContextError when the event carries no, or a malformed, authorizer context.
+ */
+export function readCallerContext(event: unknown): CallerContext {
+  const ctx = authorizerContextOf(event);
+  const scope = readString(ctx, ContextKey.scope);
+  const userId = readString(ctx, ContextKey.userId);
+  const groups = Object.freeze(decodeGroups(readString(ctx, ContextKey.groups, true)));
+  if (scope === 'tenantless') return Object.freeze({ scope, userId, groups });
+  if (scope !== 'tenant') throw new TenantContextError(`unknown context scope "${scope}"`);
+  const expiration = new Date(readString(ctx, ContextKey.credentialsExpiration));
+  if (Number.isNaN(expiration.getTime())) {
+    throw new TenantContextError('authorizer context has an invalid credentialsExpiration');
+  }
+  const credentials: AwsCredentials = Object.freeze({
+    accessKeyId: readString(ctx, ContextKey.accessKeyId),
+    secretAccessKey: readString(ctx, ContextKey.secretAccessKey),
+    sessionToken: readString(ctx, ContextKey.sessionToken),
+    expiration,
+  });
+  return Object.freeze({
+    scope,
+    tenantId: readString(ctx, ContextKey.tenantId),
+    userId,
+    role: readString(ctx, ContextKey.role, true),
+    groups,
+    identityId: readString(ctx, ContextKey.identityId),
+    credentials,
+  });
+}
+
+/**
+ * Read the caller's tenant, user, role, groups and tenant-scoped credentials in a protected function.
+ * @throws TenantContextError when the context is missing, malformed or tenant-less.
+ */
+export function readTenantContext(event: unknown): TenantContext {
+  const caller = readCallerContext(event);
+  if (caller.scope !== 'tenant') throw new TenantContextError('the caller has no active tenant');
+  const { scope: _scope, ...tenant } = caller;
+  return Object.freeze(tenant);
+}
+
+export interface TenantDynamoClientOptions {
+  /** Passed to every new `DynamoDBClient` (region, endpoint, …); credentials are always the tenant's. */
+  readonly clientConfig?: Omit<DynamoDBClientConfig, 'credentials'>;
+  readonly translateConfig?: TranslateConfig;
+  /** How many clients to keep (one per access key). Default 64. */
+  readonly maxClients?: number;
+}
+
+/**
+ * Clients keyed by access key id. Building a client costs ~0.3 ms and loses its connection pool, so a
+ * warm function reuses one per credentials set; the bound keeps memory flat when callers churn.
+ */
+const clients = new Map<string, DynamoDBDocumentClient>();
+
+/**
+ * A DynamoDB document client signed with the caller's tenant-scoped credentials — never the function's
+ * own role — so IAM's `dynamodb:LeadingKeys` condition confines every call to the caller's tenant.
+ */
+export function tenantDynamoClient(
+  ctx: Pick<TenantContext, 'credentials'>,
+  options: TenantDynamoClientOptions = {},
+): DynamoDBDocumentClient {
+  const { accessKeyId, secretAccessKey, sessionToken, expiration } = ctx.credentials;
+  const key = `${accessKeyId}\n${sessionToken}`;
+  const existing = clients.get(key);
+  if (existing) {
+    clients.delete(key);
+    clients.set(key, existing);
+    return existing;
+  }
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      ...options.clientConfig,
+      credentials: { accessKeyId, secretAccessKey, sessionToken, expiration },
+    }),
+    options.translateConfig ?? { marshallOptions: { removeUndefinedValues: true } },
+  );
+  clients.set(key, client);
+  const max = options.maxClients ?? 64;
+  while (clients.size > max) {
+    const oldest = clients.keys().next().value;
+    if (oldest === undefined) break;
+    clients.get(oldest)?.destroy();
+    clients.delete(oldest);
+  }
+  return client;
+}

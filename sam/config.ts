@@ -1,0 +1,143 @@
+/**
+ * The only place that reads `process.env`: once, at cold start, into a frozen typed config. Every
+ * missing or invalid variable is reported in one `EnvConfigError`, so a bad deploy fails at init with
+ * the whole list instead of one problem per redeploy.
+ */
+import type { AuthorizerOptions } from '../authorizer/index.js';
+import { EnvConfigError } from './errors.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface UserPoolConfig {
+  readonly userPoolId: string;
+  readonly clientIds: readonly string[];
+  readonly tenantId?: string;
+}
+
+/** What `createAuthorizer` needs from the environment, plus Powertools settings. */
+export interface AuthorizerConfig
+  extends Pick<
+    AuthorizerOptions,
+    | 'identityPoolId'
+    | 'mode'
+    | 'tenantClaim'
+    | 'roleClaim'
+    | 'principalTagClaims'
+    | 'resultTtlSeconds'
+    | 'clockSkewSeconds'
+    | 'refreshMarginSeconds'
+    | 'policyScope'
+    | 'hostBaseDomain'
+    | 'tenantlessRoutes'
+    | 'httpApiResponse'
+    | 'tokenCacheSize'
+    | 'credentialsCacheSize'
+    | 'metricsFlushIntervalMs'
+  > {
+  readonly userPools: readonly UserPoolConfig[];
+  readonly serviceName: string;
+  readonly metricsNamespace: string;
+}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+/** Reads the authorizer's variables (names in README's configuration table). */
+export function readAuthorizerConfig(env: Env = process.env): Readonly<AuthorizerConfig> {
+  const issues: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) issues.push(`${name} is required`);
+    return value ?? '';
+  };
+  const integer = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) {
+      issues.push(`${name} must be a non-negative integer, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      issues.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      return fallback;
+    }
+    return raw as T;
+  };
+
+  let userPools: UserPoolConfig[] = [];
+  const poolsJson = env.USER_POOLS?.trim();
+  if (poolsJson) {
+    try {
+      const parsed: unknown = JSON.parse(poolsJson);
+      if (!Array.isArray(parsed)) throw new Error('not an array');
+      userPools = parsed.map((p, i) => {
+        const pool = p as Record<string, unknown>;
+        const clientIds = pool.clientIds;
+        if (
+          typeof pool.userPoolId !== 'string' ||
+          !Array.isArray(clientIds) ||
+          !clientIds.every((c) => typeof c === 'string') ||
+          (pool.tenantId !== undefined && typeof pool.tenantId !== 'string')
+        ) {
+          issues.push(
+            `USER_POOLS[${i}] must be {"userPoolId": string, "clientIds": string[], "tenantId"?: string}`,
+          );
+        }
+        return {
+          userPoolId: String(pool.userPoolId),
+          clientIds: Array.isArray(clientIds) ? clientIds.map(String) : [],
+          ...(typeof pool.tenantId === 'string' ? { tenantId: pool.tenantId } : {}),
+        };
+      });
+    } catch (error) {
+      issues.push(`USER_POOLS must be a JSON array of user pools (${(error as Error).message})`);
+    }
+  } else {
+    const userPoolId = required('USER_POOL_ID');
+    const clientIds = list(env.USER_POOL_CLIENT_IDS);
+    if (clientIds.length === 0) issues.push('USER_POOL_CLIENT_IDS is required (comma-separated)');
+    userPools = [{ userPoolId, clientIds }];
+  }
+
+  const hostCheck = oneOf('HOST_CHECK', ['off', 'subdomain'] as const, 'off');
+  const hostBaseDomain = env.HOST_BASE_DOMAIN?.trim();
+  if (hostCheck === 'subdomain' && !hostBaseDomain) {
+    issues.push('HOST_BASE_DOMAIN is required when HOST_CHECK=subdomain');
+  }
+  const tenantlessRoutes =
+    env.TENANTLESS_ROUTES === undefined ? undefined : list(env.TENANTLESS_ROUTES);
+  const principalTagClaims =
+    env.PRINCIPAL_TAG_CLAIMS === undefined ? undefined : list(env.PRINCIPAL_TAG_CLAIMS);
+
+  const config: AuthorizerConfig = {
+    userPools,
+    identityPoolId: required('IDENTITY_POOL_ID'),
+    mode: oneOf('TENANT_MODE', ['pooled', 'siloed'] as const, 'pooled'),
+    tenantClaim: env.TENANT_CLAIM?.trim() || 'custom:tenant_id',
+    roleClaim: env.ROLE_CLAIM?.trim() || 'custom:role',
+    ...(principalTagClaims ? { principalTagClaims } : {}),
+    resultTtlSeconds: integer('RESULT_TTL_SECONDS', 300),
+    clockSkewSeconds: integer('CLOCK_SKEW_SECONDS', 60),
+    refreshMarginSeconds: integer('REFRESH_MARGIN_SECONDS', 900),
+    policyScope: oneOf('POLICY_SCOPE', ['api', 'method'] as const, 'api'),
+    ...(hostCheck === 'subdomain' && hostBaseDomain ? { hostBaseDomain } : {}),
+    ...(tenantlessRoutes ? { tenantlessRoutes } : {}),
+    httpApiResponse: oneOf('HTTP_API_RESPONSE', ['simple', 'iam'] as const, 'simple'),
+    tokenCacheSize: integer('TOKEN_CACHE_SIZE', 5000),
+    credentialsCacheSize: integer('CREDENTIALS_CACHE_SIZE', 5000),
+    metricsFlushIntervalMs: integer('METRICS_FLUSH_INTERVAL_MS', 10_000),
+    serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'tenantgate',
+    metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE?.trim() || 'tenantgate',
+  };
+  if (issues.length > 0) throw new EnvConfigError(issues);
+  return Object.freeze(config);
+}
