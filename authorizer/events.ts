@@ -68,9 +68,7 @@ const asString = (value: unknown): string | undefined =>
  */
 export function extractToken(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  let value = raw.trim();
-  if (value.length > 7 && value.slice(0, 7).toLowerCase() === 'bearer ')
-    value = value.slice(7).trim();
+  const value = raw.trim().replace(/^bearer(?:\s+|$)/i, '');
   return value === '' ? undefined : value;
 }
 

@@ -1,0 +1,122 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  encodeTenantContext,
+  encodeTenantlessContext,
+  readCallerContext,
+  readTenantContext,
+  tenantDynamoClient,
+} from '../../authorizer/context.js';
+import { TenantContextError } from '../../authorizer/errors.js';
+import type { TenantContext } from '../../authorizer/types.js';
+
+const restEvent = (authorizer: unknown) => ({ requestContext: { authorizer } });
+const httpEvent = (lambda: unknown) => ({ requestContext: { authorizer: { lambda } } });
+
+const tenantContextArb = fc.record({
+  tenantId: fc.string({ minLength: 1 }),
+  userId: fc.string({ minLength: 1 }),
+  role: fc.string(),
+  groups: fc.array(fc.string({ minLength: 1 }), { maxLength: 6 }),
+  identityId: fc.string({ minLength: 1 }),
+  credentials: fc.record({
+    accessKeyId: fc.string({ minLength: 1 }),
+    secretAccessKey: fc.string({ minLength: 1 }),
+    sessionToken: fc.string({ minLength: 1 }),
+    expiration: fc.date({ min: new Date(0), max: new Date(8.64e15), noInvalidDate: true }),
+  }),
+});
+
+describe('context codec', () => {
+  test.prop([tenantContextArb, fc.boolean()])(
+    'every tenant context round-trips (REST and HTTP API)',
+    (ctx, http) => {
+      const encoded = encodeTenantContext(ctx as TenantContext);
+      for (const value of Object.values(encoded)) expect(typeof value).toBe('string');
+      const event = http ? httpEvent(encoded) : restEvent({ ...encoded, principalId: ctx.userId });
+      expect(readTenantContext(event)).toEqual(ctx);
+    },
+  );
+
+  test.prop([fc.string({ minLength: 1 }), fc.array(fc.string({ minLength: 1 }), { maxLength: 6 })])(
+    'tenantless contexts round-trip and are refused by readTenantContext',
+    (userId, groups) => {
+      const event = restEvent(encodeTenantlessContext({ userId, groups }));
+      expect(readCallerContext(event)).toEqual({ scope: 'tenantless', userId, groups });
+      expect(() => readTenantContext(event)).toThrow(TenantContextError);
+    },
+  );
+
+  it('plain group names read as a comma-joined list', () => {
+    const encoded = encodeTenantlessContext({ userId: 'u', groups: ['acme', 'beta-2'] });
+    expect(encoded.groups).toBe('acme,beta-2');
+  });
+
+  it.each([
+    ['no requestContext', {}],
+    ['no authorizer', { requestContext: {} }],
+    ['empty authorizer', restEvent({})],
+    ['unknown scope', restEvent({ scope: 'admin', userId: 'u', groups: '' })],
+    [
+      'missing credentials',
+      restEvent({
+        ...encodeTenantlessContext({ userId: 'u', groups: [] }),
+        scope: 'tenant',
+        tenantId: 't',
+      }),
+    ],
+  ])('%s → TenantContextError', (_name, event) => {
+    expect(() => readTenantContext(event)).toThrow(TenantContextError);
+  });
+
+  it('a bad expiration is refused', () => {
+    const encoded = encodeTenantContext({
+      tenantId: 't',
+      userId: 'u',
+      role: '',
+      groups: [],
+      identityId: 'i',
+      credentials: {
+        accessKeyId: 'a',
+        secretAccessKey: 's',
+        sessionToken: 'x',
+        expiration: new Date(),
+      },
+    });
+    expect(() =>
+      readTenantContext(restEvent({ ...encoded, credentialsExpiration: 'soon' })),
+    ).toThrow(/credentialsExpiration/);
+  });
+});
+
+describe('tenantDynamoClient', () => {
+  const creds = (accessKeyId: string) => ({
+    credentials: {
+      accessKeyId,
+      secretAccessKey: 's',
+      sessionToken: `t-${accessKeyId}`,
+      expiration: new Date(Date.now() + 3600e3),
+    },
+  });
+
+  it('reuses one client per credentials and signs with them', async () => {
+    const a = tenantDynamoClient(creds('AKA'), { clientConfig: { region: 'us-east-1' } });
+    expect(tenantDynamoClient(creds('AKA'))).toBe(a);
+    expect(tenantDynamoClient(creds('AKB'), { clientConfig: { region: 'us-east-1' } })).not.toBe(a);
+    const resolved = await a.config.credentials();
+    expect(resolved.accessKeyId).toBe('AKA');
+    expect(resolved.sessionToken).toBe('t-AKA');
+  });
+
+  it('keeps at most maxClients', () => {
+    const first = tenantDynamoClient(creds('BOUND0'), {
+      maxClients: 2,
+      clientConfig: { region: 'us-east-1' },
+    });
+    tenantDynamoClient(creds('BOUND1'), { maxClients: 2, clientConfig: { region: 'us-east-1' } });
+    tenantDynamoClient(creds('BOUND2'), { maxClients: 2, clientConfig: { region: 'us-east-1' } });
+    expect(
+      tenantDynamoClient(creds('BOUND0'), { maxClients: 2, clientConfig: { region: 'us-east-1' } }),
+    ).not.toBe(first);
+  });
+});

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { AuthorizerConfigError } from '../../authorizer/errors.js';
+import { createTenantRules, DenyReason, isTenantId } from '../../authorizer/tenant.js';
+import type { VerifiedIdToken } from '../../authorizer/types.js';
+
+const POOL = 'us-east-1_Pool1';
+const verified = (claims: Record<string, unknown>, userPoolId = POOL): VerifiedIdToken => ({
+  payload: Object.freeze({ sub: 'user-1', ...claims }),
+  userPoolId,
+  providerName: `cognito-idp.us-east-1.amazonaws.com/${userPoolId}`,
+  sub: 'user-1',
+  exp: 2_000_000_000,
+});
+const at = (route = 'GET /aircraft', host?: string) => ({ route, host });
+
+describe('pooled mode', () => {
+  const rules = createTenantRules();
+
+  it('a member of the claimed tenant is a member, with role and groups', () => {
+    const p = rules.resolve(
+      verified({
+        'custom:tenant_id': 'acme',
+        'custom:role': 'pilot',
+        'cognito:groups': ['acme', 'beta'],
+      }),
+      at(),
+    );
+    expect(p).toEqual({
+      kind: 'member',
+      tenantId: 'acme',
+      userId: 'user-1',
+      role: 'pilot',
+      groups: ['acme', 'beta'],
+    });
+  });
+
+  it('a missing role is the empty string', () => {
+    const p = rules.resolve(
+      verified({ 'custom:tenant_id': 'acme', 'cognito:groups': ['acme'] }),
+      at(),
+    );
+    expect(p).toMatchObject({ kind: 'member', role: '' });
+  });
+
+  it.each([
+    [
+      'tenant not in groups',
+      { 'custom:tenant_id': 'acme', 'cognito:groups': ['beta'] },
+      DenyReason.tenantNotInGroups,
+    ],
+    ['no groups at all', { 'custom:tenant_id': 'acme' }, DenyReason.tenantNotInGroups],
+    [
+      'groups not an array',
+      { 'custom:tenant_id': 'acme', 'cognito:groups': 'acme' },
+      DenyReason.tenantNotInGroups,
+    ],
+    [
+      'tenant id with #',
+      { 'custom:tenant_id': 'acme#x', 'cognito:groups': ['acme#x'] },
+      DenyReason.invalidTenantId,
+    ],
+    [
+      'tenant id wildcard',
+      { 'custom:tenant_id': '*', 'cognito:groups': ['*'] },
+      DenyReason.invalidTenantId,
+    ],
+    [
+      'tenant id not a string',
+      { 'custom:tenant_id': 7, 'cognito:groups': ['7'] },
+      DenyReason.invalidTenantId,
+    ],
+  ])('%s → deny', (_name, claims, reason) => {
+    expect(rules.resolve(verified(claims), at())).toEqual({
+      kind: 'denied',
+      userId: 'user-1',
+      reason,
+    });
+  });
+
+  it('no tenant claim (or empty) → tenantless, whatever the route', () => {
+    expect(rules.resolve(verified({}), at('POST /tenants'))).toMatchObject({ kind: 'tenantless' });
+    expect(rules.resolve(verified({ 'custom:tenant_id': '' }), at())).toMatchObject({
+      kind: 'tenantless',
+    });
+  });
+
+  it('matches tenantless routes, with path parameters', () => {
+    const r = createTenantRules({ tenantlessRoutes: ['POST /tenants', 'GET /invites/{code}'] });
+    expect(r.isTenantlessRoute('POST /tenants')).toBe(true);
+    expect(r.isTenantlessRoute('POST /tenants/')).toBe(true);
+    expect(r.isTenantlessRoute('GET /tenants')).toBe(false);
+    expect(r.isTenantlessRoute('POST /tenants/x')).toBe(false);
+    expect(r.isTenantlessRoute('GET /invites/abc')).toBe(true);
+    expect(r.isTenantlessRoute('GET /invites/abc/x')).toBe(false);
+    expect(rules.isTenantlessRoute('GET /me/tenants')).toBe(true);
+  });
+});
+
+describe('host check', () => {
+  const rules = createTenantRules({ hostBaseDomain: 'Example.com' });
+  const member = verified({ 'custom:tenant_id': 'foobar', 'cognito:groups': ['foobar', 'other'] });
+
+  it('serves a tenant on its own subdomain only', () => {
+    expect(rules.resolve(member, at('GET /x', 'foobar.example.com'))).toMatchObject({
+      kind: 'member',
+    });
+    expect(rules.resolve(member, at('GET /x', 'other.example.com'))).toMatchObject({
+      reason: DenyReason.hostMismatch,
+    });
+    expect(rules.resolve(member, at('GET /x', 'a.foobar.example.com'))).toMatchObject({
+      reason: DenyReason.hostMismatch,
+    });
+    expect(rules.resolve(member, at('GET /x', 'foobar.example.com.evil.io'))).toMatchObject({
+      reason: DenyReason.hostMismatch,
+    });
+  });
+
+  it('fails closed without a host (TOKEN events)', () => {
+    expect(rules.resolve(member, at('GET /x', undefined))).toMatchObject({
+      reason: DenyReason.hostMismatch,
+    });
+  });
+});
+
+describe('siloed mode', () => {
+  const rules = createTenantRules({ mode: 'siloed', poolTenants: { [POOL]: 'acme' } });
+
+  it('the tenant comes from the issuing pool', () => {
+    expect(rules.resolve(verified({}), at())).toMatchObject({ kind: 'member', tenantId: 'acme' });
+  });
+  it('a token naming another tenant is denied', () => {
+    expect(rules.resolve(verified({ 'custom:tenant_id': 'beta' }), at())).toMatchObject({
+      reason: DenyReason.tenantMismatch,
+    });
+  });
+  it('an unmapped pool is denied', () => {
+    expect(rules.resolve(verified({}, 'us-east-1_Other'), at())).toMatchObject({
+      reason: DenyReason.unknownPool,
+    });
+  });
+});
+
+describe('options', () => {
+  it('lists every problem in one error', () => {
+    let error: unknown;
+    try {
+      createTenantRules({
+        mode: 'siloed',
+        tenantClaim: ' ',
+        tenantlessRoutes: ['tenants', 'FETCH /x'],
+        hostBaseDomain: '',
+        poolTenants: {},
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AuthorizerConfigError);
+    expect((error as AuthorizerConfigError).issues).toHaveLength(5);
+  });
+  it('tenant ids are a safe alphabet', () => {
+    expect(isTenantId('acme-1_B')).toBe(true);
+    for (const bad of ['', 'a#b', 'a*', 'a?', 'a b', 'a/b', 'x'.repeat(65), null])
+      expect(isTenantId(bad)).toBe(false);
+  });
+});

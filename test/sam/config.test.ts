@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { readAuthorizerConfig } from '../../sam/config.js';
+import { EnvConfigError } from '../../sam/errors.js';
+
+const base = {
+  USER_POOL_ID: 'us-east-1_Pool1',
+  USER_POOL_CLIENT_IDS: 'client-a, client-b',
+  IDENTITY_POOL_ID: 'us-east-1:00000000-0000-0000-0000-000000000000',
+};
+
+describe('readAuthorizerConfig', () => {
+  it('reads a minimal environment with defaults, frozen', () => {
+    const config = readAuthorizerConfig(base);
+    expect(config).toMatchObject({
+      userPools: [{ userPoolId: 'us-east-1_Pool1', clientIds: ['client-a', 'client-b'] }],
+      identityPoolId: base.IDENTITY_POOL_ID,
+      mode: 'pooled',
+      tenantClaim: 'custom:tenant_id',
+      roleClaim: 'custom:role',
+      resultTtlSeconds: 300,
+      clockSkewSeconds: 60,
+      refreshMarginSeconds: 900,
+      policyScope: 'api',
+      httpApiResponse: 'simple',
+      serviceName: 'tenantgate',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(config.hostBaseDomain).toBeUndefined();
+  });
+
+  it('reads every variable', () => {
+    const config = readAuthorizerConfig({
+      ...base,
+      TENANT_MODE: 'pooled',
+      TENANT_CLAIM: 'custom:org',
+      ROLE_CLAIM: 'custom:r',
+      PRINCIPAL_TAG_CLAIMS: 'custom:org,sub',
+      RESULT_TTL_SECONDS: '60',
+      CLOCK_SKEW_SECONDS: '30',
+      REFRESH_MARGIN_SECONDS: '600',
+      POLICY_SCOPE: 'method',
+      HOST_CHECK: 'subdomain',
+      HOST_BASE_DOMAIN: 'example.com',
+      TENANTLESS_ROUTES: 'POST /tenants, GET /me/tenants',
+      HTTP_API_RESPONSE: 'iam',
+    });
+    expect(config).toMatchObject({
+      tenantClaim: 'custom:org',
+      principalTagClaims: ['custom:org', 'sub'],
+      resultTtlSeconds: 60,
+      policyScope: 'method',
+      hostBaseDomain: 'example.com',
+      tenantlessRoutes: ['POST /tenants', 'GET /me/tenants'],
+      httpApiResponse: 'iam',
+    });
+  });
+
+  it('reads several pools as JSON (siloed)', () => {
+    const config = readAuthorizerConfig({
+      IDENTITY_POOL_ID: base.IDENTITY_POOL_ID,
+      TENANT_MODE: 'siloed',
+      USER_POOLS: JSON.stringify([
+        { userPoolId: 'us-east-1_A', clientIds: ['a'], tenantId: 'acme' },
+        { userPoolId: 'eu-west-1_B', clientIds: ['b'], tenantId: 'beta' },
+      ]),
+    });
+    expect(config.userPools).toHaveLength(2);
+    expect(config.userPools[1]).toEqual({
+      userPoolId: 'eu-west-1_B',
+      clientIds: ['b'],
+      tenantId: 'beta',
+    });
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      readAuthorizerConfig({
+        RESULT_TTL_SECONDS: 'five',
+        POLICY_SCOPE: 'everything',
+        HOST_CHECK: 'subdomain',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EnvConfigError);
+    const issues = (error as EnvConfigError).issues.join('\n');
+    for (const name of [
+      'USER_POOL_ID',
+      'USER_POOL_CLIENT_IDS',
+      'IDENTITY_POOL_ID',
+      'RESULT_TTL_SECONDS',
+      'POLICY_SCOPE',
+      'HOST_BASE_DOMAIN',
+    ]) {
+      expect(issues).toContain(name);
+    }
+  });
+
+  it('rejects malformed USER_POOLS', () => {
+    expect(() => readAuthorizerConfig({ ...base, USER_POOLS: '{' })).toThrow(/USER_POOLS/);
+    expect(() => readAuthorizerConfig({ ...base, USER_POOLS: '[{"userPoolId":1}]' })).toThrow(
+      /USER_POOLS\[0\]/,
+    );
+  });
+});
