@@ -1,0 +1,233 @@
+/**
+ * Cognito call budget: how many GetId and GetCredentialsForIdentity calls a day of traffic costs, and
+ * the peak per second (GetId's default quota is 25 requests/s per account), for three designs:
+ * - `none`: exchange the token on every request;
+ * - `raw-token`: cache credentials keyed by the raw token string (the bootcamp token manager's design):
+ *   every hourly token refresh is a miss, and every miss calls GetId again;
+ * - `tenantgate`: our provider, run for real with a counting fake Cognito Identity client: IdentityId
+ *   cached per user, credentials per (user, principal tags), refreshed inside the margin.
+ * Simulated time (injected clock): no sleeping, deterministic for a seed.
+ */
+import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import { createCredentialsProvider } from '../authorizer/credentials.js';
+import type { VerifiedIdToken } from '../authorizer/types.js';
+
+export interface BudgetOptions {
+  readonly users?: number;
+  readonly requests?: number;
+  /** Zipf exponent of user popularity. */
+  readonly zipfS?: number;
+  readonly daySeconds?: number;
+  /** ID tokens and credentials both last an hour in Cognito. */
+  readonly tokenLifetimeSeconds?: number;
+  readonly credentialsLifetimeSeconds?: number;
+  readonly refreshMarginSeconds?: number;
+  /** Warm Lambda environments sharing the traffic at random; each has its own cache. */
+  readonly containers?: number;
+  readonly seed?: number;
+}
+
+export interface BudgetResult {
+  readonly design: 'none' | 'raw-token' | 'tenantgate';
+  readonly containers: number;
+  readonly getId: number;
+  readonly getCredentials: number;
+  readonly peakGetIdPerSecond: number;
+  readonly peakCallsPerSecond: number;
+  /** Calls per request, both operations together. */
+  readonly callsPerRequest: number;
+}
+
+/** mulberry32: a tiny seeded PRNG, so every run of the benchmark sees the same traffic. */
+const prng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+interface Request {
+  readonly t: number; // seconds into the day
+  readonly user: number;
+  readonly container: number;
+}
+
+/** A day of traffic: diurnal arrival rate (peak at noon, 9× the 3 a.m. trough), Zipf users. */
+function traffic(o: Required<BudgetOptions>): Request[] {
+  const random = prng(o.seed);
+  const cdf = new Float64Array(o.users);
+  let sum = 0;
+  for (let i = 0; i < o.users; i++) {
+    sum += 1 / (i + 1) ** o.zipfS;
+    cdf[i] = sum;
+  }
+  const pickUser = () => {
+    const x = random() * sum;
+    let lo = 0;
+    let hi = o.users - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cdf[mid] ?? 0) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const times = new Float64Array(o.requests);
+  for (let i = 0; i < o.requests; ) {
+    const t = random() * o.daySeconds;
+    const rate = 1 - 0.8 * Math.cos((2 * Math.PI * t) / o.daySeconds); // 0.2 … 1.8
+    if (random() * 1.8 <= rate) times[i++] = t;
+  }
+  times.sort();
+  return Array.from(times, (t) => ({
+    t,
+    user: pickUser(),
+    container: Math.floor(random() * o.containers),
+  }));
+}
+
+/** Each user signs in at a random moment and refreshes the ID token every lifetime. */
+const tokenOf = (user: number, t: number, lifetime: number, offsetOf: (u: number) => number) => {
+  const offset = offsetOf(user);
+  const k = Math.floor((t + offset) / lifetime);
+  return { token: `tok-${user}-${k}`, exp: (k + 1) * lifetime - offset };
+};
+
+class CallCounter {
+  getId = 0;
+  getCredentials = 0;
+  private readonly perSecondGetId = new Map<number, number>();
+  private readonly perSecondAll = new Map<number, number>();
+  record(op: 'GetId' | 'GetCredentialsForIdentity', t: number) {
+    const s = Math.floor(t);
+    if (op === 'GetId') {
+      this.getId++;
+      this.perSecondGetId.set(s, (this.perSecondGetId.get(s) ?? 0) + 1);
+    } else this.getCredentials++;
+    this.perSecondAll.set(s, (this.perSecondAll.get(s) ?? 0) + 1);
+  }
+  result(design: BudgetResult['design'], containers: number, requests: number): BudgetResult {
+    const max = (m: Map<number, number>) => Math.max(0, ...m.values());
+    return {
+      design,
+      containers,
+      getId: this.getId,
+      getCredentials: this.getCredentials,
+      peakGetIdPerSecond: max(this.perSecondGetId),
+      peakCallsPerSecond: max(this.perSecondAll),
+      callsPerRequest: (this.getId + this.getCredentials) / requests,
+    };
+  }
+}
+
+/** Run the three designs over the same day of traffic. */
+export async function runCognitoBudget(options: BudgetOptions = {}): Promise<BudgetResult[]> {
+  const o: Required<BudgetOptions> = {
+    users: 10_000,
+    requests: 1_000_000,
+    zipfS: 1,
+    daySeconds: 86_400,
+    tokenLifetimeSeconds: 3600,
+    credentialsLifetimeSeconds: 3600,
+    refreshMarginSeconds: 900,
+    containers: 1,
+    seed: 42,
+    ...options,
+  };
+  const requests = traffic(o);
+  const offsetRandom = prng(o.seed + 1);
+  const offsets = Array.from({ length: o.users }, () => offsetRandom() * o.tokenLifetimeSeconds);
+  const offsetOf = (u: number) => offsets[u] ?? 0;
+  const tenantOf = (u: number) => `tenant${u % 500}`;
+  const results: BudgetResult[] = [];
+
+  // No cache: two calls per request.
+  {
+    const calls = new CallCounter();
+    for (const r of requests) {
+      calls.record('GetId', r.t);
+      calls.record('GetCredentialsForIdentity', r.t);
+    }
+    results.push(calls.result('none', o.containers, o.requests));
+  }
+
+  // Cache keyed by the raw token: a new token (hourly) or expired credentials → GetId + GetCredentials.
+  {
+    const calls = new CallCounter();
+    const caches = Array.from({ length: o.containers }, () => new Map<string, number>());
+    for (const r of requests) {
+      const cache = caches[r.container] ?? new Map<string, number>();
+      const { token } = tokenOf(r.user, r.t, o.tokenLifetimeSeconds, offsetOf);
+      const expires = cache.get(token);
+      if (expires !== undefined && expires > r.t) continue;
+      calls.record('GetId', r.t);
+      calls.record('GetCredentialsForIdentity', r.t);
+      cache.set(token, r.t + o.credentialsLifetimeSeconds);
+    }
+    results.push(calls.result('raw-token', o.containers, o.requests));
+  }
+
+  // tenantgate: the real provider, a counting fake client, a simulated clock.
+  {
+    const calls = new CallCounter();
+    let nowSeconds = 0;
+    const client = {
+      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        if (command.constructor.name === 'GetIdCommand') {
+          calls.record('GetId', nowSeconds);
+          const logins = command.input.Logins as Record<string, string>;
+          const user = Object.values(logins)[0]?.split('-')[1] ?? '0';
+          return { IdentityId: `us-east-1:${user}` };
+        }
+        calls.record('GetCredentialsForIdentity', nowSeconds);
+        return {
+          IdentityId: command.input.IdentityId,
+          Credentials: {
+            AccessKeyId: 'ASIABENCH',
+            SecretKey: 'secret',
+            SessionToken: 'session',
+            Expiration: new Date((nowSeconds + o.credentialsLifetimeSeconds) * 1000),
+          },
+        };
+      },
+    } as unknown as CognitoIdentityClient;
+    const providers = Array.from({ length: o.containers }, () =>
+      createCredentialsProvider({
+        client,
+        identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+        refreshMarginSeconds: o.refreshMarginSeconds,
+        maxEntries: 20_000,
+        now: () => nowSeconds * 1000,
+      }),
+    );
+    const providerName = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench';
+    for (const r of requests) {
+      nowSeconds = r.t;
+      const { token, exp } = tokenOf(r.user, r.t, o.tokenLifetimeSeconds, offsetOf);
+      const sub = `user-${r.user}`;
+      const verified: VerifiedIdToken = {
+        payload: { sub, 'custom:tenant_id': tenantOf(r.user) },
+        userPoolId: 'us-east-1_Bench',
+        providerName,
+        sub,
+        exp,
+      };
+      await providers[r.container]?.get(token, verified);
+    }
+    results.push(calls.result('tenantgate', o.containers, o.requests));
+  }
+  return results;
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  for (const containers of [1, 10]) {
+    const started = performance.now();
+    const results = await runCognitoBudget({ containers });
+    console.log(
+      `containers=${containers} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    console.table(results);
+  }
+}
