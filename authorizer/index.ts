@@ -3,7 +3,7 @@
  * `readTenantContext` / `tenantDynamoClient` for the functions it protects.
  */
 
-// createAuthorizer is exported once authorizer/token.ts lands.
+export { type AuthorizerHandler, type AuthorizerOptions, createAuthorizer } from './authorize.js';
 export type { MembershipCheck } from './authorize-types.js';
 export {
   type CallerContext,
@@ -17,6 +17,14 @@ export {
 export * from './errors.js';
 export type { AuthorizerResponse, IamPolicyResponse, SimpleResponse } from './events.js';
 export { DenyReason, isTenantId, TENANT_ID_PATTERN, type TenantMode } from './tenant.js';
+export {
+  createTokenVerifier,
+  type Fetcher,
+  type JwksCache,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+  type UserPoolOptions,
+} from './token.js';
 export type {
   AuthorizerObserver,
   AwsCredentials,

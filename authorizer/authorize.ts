@@ -1,0 +1,332 @@
+/**
+ * The orchestration: event → verified token → tenant → credentials → response, and the one place
+ * that maps errors to API Gateway's fixed outcomes:
+ * - no / invalid token → `throw new Error('Unauthorized')` (401);
+ * - valid token without permission → Deny (403), reason in the log and the context;
+ * - infrastructure failure → the error is thrown (500). Nothing Allows on an error path.
+ */
+
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import middy from '@middy/core';
+import type { MembershipCheck } from './authorize-types.js';
+import { ContextKey, encodeTenantContext, encodeTenantlessContext } from './context.js';
+import { type CredentialsProvider, createCredentialsProvider } from './credentials.js';
+import {
+  AuthorizerConfigError,
+  AuthorizerError,
+  MembershipCheckError,
+  TokenRejectedError,
+} from './errors.js';
+import {
+  type AuthorizationRequest,
+  type AuthorizerResponse,
+  apiWideArn,
+  EventKind,
+  iamResponse,
+  parseAuthorizerEvent,
+  routeArn,
+  simpleResponse,
+} from './events.js';
+import { createObservability, type Outcome } from './observability.js';
+import { createTenantRules, DenyReason, type Member, type TenantMode } from './tenant.js';
+import {
+  createTokenVerifier,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+  type UserPoolOptions,
+} from './token.js';
+import type { Clock, Logger } from './types.js';
+
+export type { MembershipCheck };
+
+export interface AuthorizerOptions {
+  /** One or several user pools; in siloed mode each names the tenant it serves. */
+  readonly userPools: readonly UserPoolOptions[];
+  /** `<region>:<uuid>` of the identity pool that hands out tenant-scoped credentials. */
+  readonly identityPoolId: string;
+  /** `pooled` (tenant from a claim, checked against groups) or `siloed` (tenant from the pool). */
+  readonly mode?: TenantMode;
+  readonly tenantClaim?: string;
+  readonly roleClaim?: string;
+  /** Claims the identity pool maps to principal tags; the credential cache keys on all of them. */
+  readonly principalTagClaims?: readonly string[];
+  /** API Gateway's authorizer result TTL. Default 300. */
+  readonly resultTtlSeconds?: number;
+  /** Allowed clock difference with AWS. Default 60. */
+  readonly clockSkewSeconds?: number;
+  /** Cached credentials are served only with at least this long left. Default 900. */
+  readonly refreshMarginSeconds?: number;
+  /** `api` (default): Allow the whole API stage, so a cached result is right for every route. */
+  readonly policyScope?: 'api' | 'method';
+  /** Serve tenant `t` only on host `t.<hostBaseDomain>` (REQUEST and HTTP API events). */
+  readonly hostBaseDomain?: string;
+  /** Routes a token without a tenant may reach. Default `POST /tenants`, `GET /me/tenants`. */
+  readonly tenantlessRoutes?: readonly string[];
+  /** HTTP API payload 2.0 response: `simple` (default, `EnableSimpleResponses`) or `iam`. */
+  readonly httpApiResponse?: 'simple' | 'iam';
+  readonly membershipCheck?: MembershipCheck;
+  readonly tokenCacheSize?: number;
+  readonly credentialsCacheSize?: number;
+  // Seams: everything with a side effect can be injected.
+  readonly verifier?: Pick<TokenVerifier, 'verify'>;
+  readonly credentials?: CredentialsProvider;
+  readonly cognitoIdentity?: CognitoIdentityClient;
+  readonly jwksCache?: TokenVerifierOptions['jwksCache'];
+  /** Fetches JWKS (default HTTPS); the local stack maps the issuer to cognito-local with it. */
+  readonly jwksFetcher?: TokenVerifierOptions['fetcher'];
+  readonly now?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly metricsFlushIntervalMs?: number;
+}
+
+/** The authorizer's Lambda handler: any supported authorizer event in, a response out. */
+export type AuthorizerHandler = (event: unknown, context?: unknown) => Promise<AuthorizerResponse>;
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const isPositiveInt = (n: number) => Number.isInteger(n) && n >= 0;
+
+/** The error API Gateway turns into a 401: the message must be exactly `Unauthorized`. */
+const unauthorized = () => new Error('Unauthorized');
+/** The ARN an IAM response is scoped to; checked up front in `authorizeEvent`, re-checked here so
+ * that no path can build a policy without one. */
+const arnOf = (request: AuthorizationRequest) => {
+  if (request.parsedArn === undefined) throw unauthorized();
+  return request.parsedArn;
+};
+const isUnauthorized = (error: unknown) =>
+  error instanceof Error && error.name === 'Error' && error.message === 'Unauthorized';
+
+/**
+ * Build the authorizer once, at init: validates every option (all problems in one
+ * `AuthorizerConfigError`), builds the verifier, the credentials provider and the tenant rules.
+ * The returned handler does no validation and no construction per request.
+ */
+export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler {
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? silentLogger;
+  const resultTtl = options.resultTtlSeconds ?? 300;
+  const skew = options.clockSkewSeconds ?? 60;
+  const margin = options.refreshMarginSeconds ?? 900;
+  const scope = options.policyScope ?? 'api';
+  const httpApiResponse = options.httpApiResponse ?? 'simple';
+  const observability = createObservability({
+    metrics: options.metrics,
+    now,
+    flushIntervalMs: options.metricsFlushIntervalMs,
+  });
+
+  const issues: string[] = [];
+  const collect = <T>(build: () => T): T | undefined => {
+    try {
+      return build();
+    } catch (error) {
+      if (error instanceof AuthorizerConfigError) issues.push(...error.issues);
+      else throw error;
+      return undefined;
+    }
+  };
+  if (!isPositiveInt(resultTtl) || resultTtl > 3600) {
+    issues.push(`resultTtlSeconds must be an integer from 0 to 3600, got ${resultTtl}`);
+  }
+  if (!isPositiveInt(skew))
+    issues.push(`clockSkewSeconds must be a non-negative integer, got ${skew}`);
+  // A cached authorizer result carries credentials for up to resultTtl more seconds: they must not
+  // expire while API Gateway still serves that result, whatever the clocks say.
+  if (!(margin >= resultTtl + skew)) {
+    issues.push(
+      `refreshMarginSeconds (${margin}) must be at least resultTtlSeconds + clockSkewSeconds (${resultTtl + skew})`,
+    );
+  }
+  if (scope !== 'api' && scope !== 'method')
+    issues.push(`policyScope must be api or method, got "${scope}"`);
+  if (httpApiResponse !== 'simple' && httpApiResponse !== 'iam') {
+    issues.push(`httpApiResponse must be simple or iam, got "${httpApiResponse}"`);
+  }
+  if (options.userPools.length === 0) issues.push('userPools must name at least one user pool');
+  // The credential cache keys on the principal-tag claims: if the tenant claim were not among them,
+  // two tenants of one user would share an entry, and so each other's tenant-scoped credentials.
+  const tenantClaim = options.tenantClaim ?? 'custom:tenant_id';
+  const principalTagClaims = options.principalTagClaims ?? [tenantClaim, 'sub'];
+  if ((options.mode ?? 'pooled') === 'pooled' && !principalTagClaims.includes(tenantClaim)) {
+    issues.push(`principalTagClaims must include the tenant claim "${tenantClaim}"`);
+  }
+
+  const poolTenants: Record<string, string> = {};
+  for (const pool of options.userPools)
+    if (pool.tenantId) poolTenants[pool.userPoolId] = pool.tenantId;
+  const rules = collect(() =>
+    createTenantRules({
+      mode: options.mode,
+      tenantClaim: options.tenantClaim,
+      roleClaim: options.roleClaim,
+      poolTenants,
+      hostBaseDomain: options.hostBaseDomain,
+      tenantlessRoutes: options.tenantlessRoutes,
+    }),
+  );
+  const verifier =
+    options.verifier ??
+    collect(() =>
+      createTokenVerifier({
+        userPools: options.userPools,
+        jwksCache: options.jwksCache,
+        fetcher: options.jwksFetcher,
+        now,
+        cacheSize: options.tokenCacheSize,
+        observer: observability.observer,
+      }),
+    );
+  const region = options.identityPoolId.split(':')[0] ?? '';
+  const credentials =
+    options.credentials ??
+    collect(() =>
+      createCredentialsProvider({
+        // maxAttempts 1: the provider retries with jitter itself; SDK retries on top would multiply.
+        client: options.cognitoIdentity ?? new CognitoIdentityClient({ region, maxAttempts: 1 }),
+        identityPoolId: options.identityPoolId,
+        principalTagClaims,
+        refreshMarginSeconds: margin,
+        maxEntries: options.credentialsCacheSize,
+        now,
+        observer: observability.observer,
+      }),
+    );
+  if (issues.length > 0 || !rules || !verifier || !credentials)
+    throw new AuthorizerConfigError(issues);
+
+  const tenantlessRoutes = rules.tenantlessRoutes;
+  const membershipCheck = options.membershipCheck;
+
+  const record = (outcome: Outcome, reason: string, fields: Record<string, unknown>) => {
+    observability.decision(outcome, reason);
+    const entry = { outcome, reason, ...fields };
+    if (outcome === 'allow') logger.debug('authorized', entry);
+    else if (outcome === 'error') logger.error('authorizer failed', entry);
+    else logger.info('refused', entry);
+  };
+
+  const deny = (
+    request: AuthorizationRequest,
+    userId: string,
+    reason: string,
+  ): AuthorizerResponse => {
+    record('deny', reason, { userId });
+    const context = { [ContextKey.denyReason]: reason };
+    if (request.kind === EventKind.httpV2 && httpApiResponse === 'simple') {
+      return simpleResponse(false, context);
+    }
+    // API-wide Deny, so a cached result refuses every route alike.
+    return iamResponse(userId, 'Deny', [apiWideArn(arnOf(request))], context);
+  };
+
+  const allowMember = async (
+    request: AuthorizationRequest,
+    token: string,
+    verified: Parameters<CredentialsProvider['get']>[1],
+    member: Member,
+  ): Promise<AuthorizerResponse> => {
+    if (membershipCheck) {
+      let stillMember: boolean;
+      try {
+        stillMember = await membershipCheck({
+          tenantId: member.tenantId,
+          userId: member.userId,
+          role: member.role,
+        });
+      } catch (error) {
+        if (error instanceof AuthorizerError) throw error;
+        throw new MembershipCheckError('membership check failed', { cause: error });
+      }
+      if (!stillMember) return deny(request, member.userId, DenyReason.membershipRevoked);
+    }
+    // Never Allow without credentials: a failure here throws (500).
+    const { identityId, credentials: creds } = await credentials.get(token, verified);
+    const context = encodeTenantContext({ ...member, identityId, credentials: creds });
+    record('allow', 'allowed', {
+      tenantId: member.tenantId,
+      userId: member.userId,
+      role: member.role,
+    });
+    if (request.kind === EventKind.httpV2 && httpApiResponse === 'simple') {
+      return simpleResponse(true, context);
+    }
+    const resource = scope === 'api' ? apiWideArn(arnOf(request)) : request.arn;
+    return iamResponse(member.userId, 'Allow', [resource], context);
+  };
+
+  const authorizeEvent = async (event: unknown): Promise<AuthorizerResponse> => {
+    const request = parseAuthorizerEvent(event);
+    if (request.token === undefined) {
+      record('unauthorized', 'missing', {});
+      throw unauthorized();
+    }
+    const needsArn = !(request.kind === EventKind.httpV2 && httpApiResponse === 'simple');
+    if (needsArn && request.parsedArn === undefined) {
+      // No ARN to scope a policy to: refuse rather than guess a resource.
+      record('unauthorized', DenyReason.invalidRequest, {});
+      throw unauthorized();
+    }
+    let verified: Awaited<ReturnType<TokenVerifier['verify']>>;
+    try {
+      verified = await verifier.verify(request.token);
+    } catch (error) {
+      if (error instanceof TokenRejectedError) {
+        record('unauthorized', error.reason, {});
+        throw unauthorized();
+      }
+      throw error;
+    }
+    const principal = rules.resolve(verified, request);
+    switch (principal.kind) {
+      case 'member':
+        return allowMember(request, request.token, verified, principal);
+      case 'denied':
+        return deny(request, principal.userId, principal.reason);
+      case 'tenantless': {
+        const onRoute = rules.isTenantlessRoute(request.route);
+        const context = encodeTenantlessContext(principal);
+        if (request.kind === EventKind.httpV2 && httpApiResponse === 'simple') {
+          if (!onRoute) return deny(request, principal.userId, DenyReason.noTenant);
+          record('allow', 'tenantless', { userId: principal.userId });
+          return simpleResponse(true, context);
+        }
+        // Always the same policy for a tenant-less token: Allow on the tenant-less routes only, no
+        // credentials. Other routes get API Gateway's implicit deny (403), and a cached result stays
+        // right for every route.
+        if (onRoute) record('allow', 'tenantless', { userId: principal.userId });
+        else record('deny', DenyReason.noTenant, { userId: principal.userId });
+        const arn = arnOf(request);
+        return iamResponse(
+          principal.userId,
+          'Allow',
+          tenantlessRoutes.map((route) => routeArn(arn, route)),
+          context,
+        );
+      }
+    }
+  };
+
+  let coldStart = true;
+  const handler = middy(async (event: unknown) => {
+    if (coldStart) {
+      coldStart = false;
+      options.metrics?.captureColdStartMetric();
+    }
+    try {
+      return await authorizeEvent(event);
+    } catch (error) {
+      // Unauthorized was recorded with its reason where it was decided; anything else is a 500.
+      if (!isUnauthorized(error)) {
+        const name = error instanceof Error ? error.name : 'UnknownError';
+        record('error', name, { error: error instanceof Error ? error.message : String(error) });
+      }
+      throw error;
+    } finally {
+      observability.maybeFlush();
+    }
+  });
+  return handler as unknown as AuthorizerHandler;
+}
