@@ -87,8 +87,11 @@ const POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/;
 function classify(error: unknown): Error {
   const reject = (reason: TokenRejectReason, message: string) =>
     new TokenRejectedError(reason, message, { cause: error });
-  if (!(error instanceof JwtBaseError))
-    return error instanceof Error ? error : new Error(String(error));
+  // Anything that is not a verdict on the token (a custom fetcher's network error, say) is
+  // infrastructure: typed as such, and a 500, never a 401 that would hide an outage.
+  if (!(error instanceof JwtBaseError)) {
+    return new JwksUnavailableError('signing keys unavailable', { cause: error });
+  }
   // Keys could not be had, or what was fetched is not a usable JWKS: infrastructure, fail closed.
   if (
     error instanceof FetchError ||
@@ -170,6 +173,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const region = POOL_ID.exec(userPoolId)?.[1] ?? '';
     const providerName = `cognito-idp.${region}.amazonaws.com/${userPoolId}`;
     issuerToPool.set(`https://${providerName}`, { userPoolId, providerName });
+    // aws-jwt-verify also trusts Cognito's global issuer form; the Logins key stays the regional one.
+    issuerToPool.set(`https://issuer-cognito-idp.${region}.amazonaws.com/${userPoolId}`, {
+      userPoolId,
+      providerName,
+    });
   }
 
   // Verified tokens by SHA-256 of the whole token. Never by signature alone: a forged payload
