@@ -28,7 +28,7 @@ import {
   routeArn,
   simpleResponse,
 } from './events.js';
-import { createObservability, type Outcome } from './observability.js';
+import { createObservability, type Outcome, observabilityMiddleware } from './observability.js';
 import { createTenantRules, DenyReason, type Member, type TenantMode } from './tenant.js';
 import {
   createTokenVerifier,
@@ -309,12 +309,7 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
     }
   };
 
-  let coldStart = true;
   const handler = middy(async (event: unknown) => {
-    if (coldStart) {
-      coldStart = false;
-      options.metrics?.captureColdStartMetric();
-    }
     try {
       return await authorizeEvent(event);
     } catch (error) {
@@ -324,9 +319,7 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
         record('error', name, { error: error instanceof Error ? error.message : String(error) });
       }
       throw error;
-    } finally {
-      observability.maybeFlush();
     }
-  });
+  }).use(observabilityMiddleware(observability, options.metrics));
   return handler as unknown as AuthorizerHandler;
 }

@@ -7,6 +7,7 @@
  * environment; set `flushIntervalMs: 0` to publish on every invocation instead.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type middy from '@middy/core';
 import type { AuthorizerObserver, Clock } from './types.js';
 
 /** The four outcomes API Gateway knows. */
@@ -91,5 +92,26 @@ export function createObservability(options: ObservabilityOptions): Observabilit
       if (pending && now() - lastFlush >= interval) flush();
     },
     flush,
+  };
+}
+
+/**
+ * The middy middleware that carries metrics for the handler: the cold-start metric on the first
+ * invocation, and the batched flush after every invocation, success or error. It replaces
+ * Powertools' `logMetrics`, which publishes (serialises and writes) on every request.
+ */
+export function observabilityMiddleware(
+  observability: Observability,
+  metrics: Metrics | undefined,
+): middy.MiddlewareObj<unknown, unknown> {
+  let coldStart = true;
+  return {
+    before: () => {
+      if (!coldStart) return;
+      coldStart = false;
+      metrics?.captureColdStartMetric();
+    },
+    after: () => observability.maybeFlush(),
+    onError: () => observability.maybeFlush(),
   };
 }

@@ -284,6 +284,30 @@ describe('principal-tag claims', () => {
   });
 });
 
+describe('metrics through middy', () => {
+  it('captures the cold start once and publishes decisions after successes and errors', async () => {
+    let coldStarts = 0;
+    const published: string[] = [];
+    const metrics = {
+      captureColdStartMetric: () => {
+        coldStarts++;
+      },
+      addMetric: () => undefined,
+      hasStoredMetrics: () => false,
+      publishStoredMetrics: () => undefined,
+      singleMetric: () => ({
+        addDimensions: (d: Record<string, string>) => published.push(`${d.outcome}/${d.reason}`),
+        addMetric: () => undefined,
+      }),
+    } as unknown as NonNullable<AuthorizerOptions['metrics']>;
+    const { handler } = setup(member, { metrics, metricsFlushIntervalMs: 0 });
+    await handler(tokenEvent({ token: GOOD }));
+    await handler(tokenEvent({ token: 'bad' })).catch(() => {});
+    expect(coldStarts).toBe(1);
+    expect(published).toEqual(['allow/allowed', 'unauthorized/invalid-signature']);
+  });
+});
+
 describe('logging', () => {
   it('never logs a token, secret key or session token, on any outcome', async () => {
     const { handler, lines, get } = setup(member, { membershipCheck: undefined });
