@@ -1,0 +1,33 @@
+/**
+ * Compiled role + action → decision. Default deny, deny overrides allow, and the decision names what
+ * decided it. Cost depends on the action's segment count (≤ 9 Set lookups), not on the role's size.
+ */
+import type { CompiledRole } from './compile.js';
+import { grantingPatterns } from './grammar.js';
+
+export type DecisionReason = 'allowed' | 'explicit-deny' | 'no-match' | 'unknown-role';
+
+export interface Decision {
+  readonly effect: 'allow' | 'deny';
+  readonly reason: DecisionReason;
+  /** The pattern that decided, for `allowed` and `explicit-deny`. */
+  readonly matched?: string;
+}
+
+const NO_MATCH: Decision = Object.freeze({ effect: 'deny', reason: 'no-match' });
+const UNKNOWN_ROLE: Decision = Object.freeze({ effect: 'deny', reason: 'unknown-role' });
+
+/**
+ * Decide whether `role` may perform `action`. A missing role (`undefined`) denies everything.
+ * Role data problems are caught by `compileRole`; a malformed `action` is a programming error at the
+ * call site, so it throws `PolicyValidationError` rather than quietly denying.
+ */
+export function evaluate(role: CompiledRole | undefined, action: string): Decision {
+  const patterns = grantingPatterns(action);
+  if (role === undefined) return UNKNOWN_ROLE;
+  for (const p of patterns)
+    if (role.denySet.has(p)) return { effect: 'deny', reason: 'explicit-deny', matched: p };
+  for (const p of patterns)
+    if (role.allowSet.has(p)) return { effect: 'allow', reason: 'allowed', matched: p };
+  return NO_MATCH;
+}

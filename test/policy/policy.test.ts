@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  actionProblem,
+  assertAction,
+  compileRole,
+  evaluate,
+  grantingPatterns,
+  isPattern,
+  MAX_PATTERNS,
+  PolicyValidationError,
+} from '../../policy/index.js';
+
+const role = (allow: string[], deny?: string[]) =>
+  compileRole({
+    tenantId: 'acme',
+    roleId: 'pilot',
+    name: 'Pilot',
+    allow,
+    ...(deny ? { deny } : {}),
+    version: 1,
+  });
+
+describe('grammar', () => {
+  it.each([
+    ['aircraft', true],
+    ['aircraft:update', true],
+    ['billing:invoice:read', true],
+    ['a-b_c:0x', true],
+    ['', false],
+    ['Aircraft', false],
+    ['a:b:c:d', false],
+    ['a::b', false],
+    [':a', false],
+    ['-a', false],
+    ['a*', false],
+    ['*', false],
+    ['a:*', false],
+    ['x'.repeat(129), false],
+  ])('action %j valid: %s', (action, valid) => {
+    expect(actionProblem(action) === undefined).toBe(valid);
+  });
+
+  it.each([
+    ['*', true],
+    ['aircraft:*', true],
+    ['*:read', true],
+    ['*:*:*', true],
+    ['a*', false],
+    ['**', false],
+    ['a:?', false],
+    ['*:*:*:*', false],
+  ])('pattern %j valid: %s', (pattern, valid) => {
+    expect(isPattern(pattern)).toBe(valid);
+  });
+
+  it('says what is wrong with a bad action at the call site', () => {
+    expect(() => assertAction('Aircraft:Update')).toThrow(
+      /"Aircraft:Update" segment "Aircraft" must match/,
+    );
+    expect(() => evaluate(role(['*']), 'bad action')).toThrow(PolicyValidationError);
+  });
+
+  it('grantingPatterns: most specific first, `*` last, 2^n + 1 at most', () => {
+    expect(grantingPatterns('a')).toEqual(['a', '*']);
+    expect(grantingPatterns('a:b')).toEqual(['a:b', '*:b', 'a:*', '*:*', '*']);
+    expect(grantingPatterns('a:b:c')).toHaveLength(9);
+    expect(grantingPatterns('a:b:c')[0]).toBe('a:b:c');
+  });
+});
+
+describe('decisions', () => {
+  it.each([
+    [['aircraft:update'], [], 'aircraft:update', 'allow', 'allowed', 'aircraft:update'],
+    [['aircraft:*'], [], 'aircraft:update', 'allow', 'allowed', 'aircraft:*'],
+    [['aircraft:*'], [], 'aircraft', 'deny', 'no-match', undefined],
+    [['aircraft:*'], [], 'aircraft:a:b', 'deny', 'no-match', undefined],
+    [['*'], [], 'billing:invoice:read', 'allow', 'allowed', '*'],
+    [['*:read'], [], 'aircraft:read', 'allow', 'allowed', '*:read'],
+    [['*'], ['aircraft:update'], 'aircraft:update', 'deny', 'explicit-deny', 'aircraft:update'],
+    [['aircraft:update'], ['*'], 'aircraft:update', 'deny', 'explicit-deny', '*'],
+    [['aircraft:update'], ['aircraft:*'], 'aircraft:read', 'deny', 'explicit-deny', 'aircraft:*'],
+    [[], [], 'aircraft:read', 'deny', 'no-match', undefined],
+  ])('allow %j deny %j, %s → %s (%s)', (allow, deny, action, effect, reason, matched) => {
+    expect(evaluate(role(allow, deny), action)).toEqual({
+      effect,
+      reason,
+      ...(matched ? { matched } : {}),
+    });
+  });
+
+  it('an unknown role denies everything', () => {
+    expect(evaluate(undefined, 'aircraft:read')).toEqual({
+      effect: 'deny',
+      reason: 'unknown-role',
+    });
+  });
+});
+
+describe('compileRole', () => {
+  it('returns a frozen role with distinct patterns', () => {
+    const r = role(['a:b', 'a:b', '*'], ['c']);
+    expect(Object.isFrozen(r)).toBe(true);
+    expect(r.allow).toEqual(['a:b', '*']);
+    expect(r.deny).toEqual(['c']);
+  });
+
+  it('lists every bad entry, per field and index', () => {
+    let error: unknown;
+    try {
+      compileRole({
+        tenantId: 'a#b',
+        roleId: 'Pilot!',
+        name: '',
+        allow: ['ok', 'Bad', 7],
+        deny: 'x',
+        version: -1,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PolicyValidationError);
+    const issues = (error as PolicyValidationError).issues.map((i) => `${i.field}${i.index ?? ''}`);
+    expect(issues.sort()).toEqual(
+      ['allow1', 'allow2', 'deny', 'name', 'roleId', 'tenantId', 'version'].sort(),
+    );
+  });
+
+  it('limits pattern count and length', () => {
+    const many = Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `p${i}`);
+    expect(() => role(many)).toThrow(/at most 1000 patterns/);
+    expect(() => role([`a${'x'.repeat(128)}`])).toThrow(/at most 128 characters/);
+  });
+
+  it.each([null, 1, 'role', [], {}])('rejects %j with PolicyValidationError', (doc) => {
+    expect(() => compileRole(doc)).toThrow(PolicyValidationError);
+  });
+});
