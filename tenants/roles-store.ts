@@ -1,0 +1,151 @@
+/**
+ * Roles in the single table: `PK = TENANT#<tenantId>`, `SK = ROLE#<roleId>`. Every write is
+ * validated by the policy engine first and is conditional: create only if absent, update and delete
+ * only at the expected version — a stale version is a conflict, never a silent overwrite.
+ */
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { compileRole, type RoleDocument } from '../policy/index.js';
+import { RoleConflictError, RoleNotFoundError } from './errors.js';
+import { ROLE_SK_PREFIX, roleSk, tenantPk } from './keys.js';
+
+/** The stored item of a role. `allow`/`deny` are lists so an empty deny is storable and `contains` works. */
+export function roleItem(doc: RoleDocument): Record<string, unknown> {
+  const role = compileRole(doc);
+  return {
+    PK: tenantPk(role.tenantId),
+    SK: roleSk(role.roleId),
+    type: 'role',
+    tenantId: role.tenantId,
+    roleId: role.roleId,
+    name: role.name,
+    allow: [...role.allow],
+    deny: [...role.deny],
+    version: role.version,
+  };
+}
+
+const toDocument = (item: Record<string, unknown>): RoleDocument => ({
+  tenantId: item.tenantId as string,
+  roleId: item.roleId as string,
+  name: item.name as string,
+  allow: (item.allow as string[]) ?? [],
+  deny: (item.deny as string[]) ?? [],
+  version: item.version as number,
+});
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+export interface RolesStore {
+  /** Create a role at version 1. @throws RoleConflictError if it exists. */
+  create(doc: Omit<RoleDocument, 'version'>): Promise<RoleDocument>;
+  get(tenantId: string, roleId: string): Promise<RoleDocument | undefined>;
+  list(tenantId: string): Promise<RoleDocument[]>;
+  /** Replace a role whose stored version is `doc.version`; returns it at `version + 1`. */
+  update(doc: RoleDocument): Promise<RoleDocument>;
+  /** Delete a role at the expected version. */
+  delete(tenantId: string, roleId: string, expectedVersion: number): Promise<void>;
+}
+
+export interface RolesStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+export function createRolesStore({ client, tableName }: RolesStoreOptions): RolesStore {
+  return {
+    async create(doc) {
+      const role = { ...doc, version: 1 };
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: roleItem(role),
+            ConditionExpression: 'attribute_not_exists(PK)',
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) {
+          throw new RoleConflictError(
+            `role ${doc.roleId} already exists in tenant ${doc.tenantId}`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      return role;
+    },
+    async get(tenantId, roleId) {
+      const { Item } = await client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { PK: tenantPk(tenantId), SK: roleSk(roleId) },
+        }),
+      );
+      return Item ? toDocument(Item) : undefined;
+    },
+    async list(tenantId) {
+      const roles: RoleDocument[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
+            ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':role': ROLE_SK_PREFIX },
+            ExclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) roles.push(toDocument(item));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return roles;
+    },
+    async update(doc) {
+      const next = { ...doc, version: doc.version + 1 };
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: roleItem(next),
+            ConditionExpression: 'attribute_exists(PK) AND version = :expected',
+            ExpressionAttributeValues: { ':expected': doc.version },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (!(await this.get(doc.tenantId, doc.roleId)))
+          throw new RoleNotFoundError(doc.tenantId, doc.roleId, { cause: error });
+        throw new RoleConflictError(`role ${doc.roleId} is not at version ${doc.version}`, {
+          cause: error,
+        });
+      }
+      return next;
+    },
+    async delete(tenantId, roleId, expectedVersion) {
+      try {
+        await client.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { PK: tenantPk(tenantId), SK: roleSk(roleId) },
+            ConditionExpression: 'attribute_exists(PK) AND version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (!(await this.get(tenantId, roleId)))
+          throw new RoleNotFoundError(tenantId, roleId, { cause: error });
+        throw new RoleConflictError(`role ${roleId} is not at version ${expectedVersion}`, {
+          cause: error,
+        });
+      }
+    },
+  };
+}
