@@ -1,5 +1,6 @@
 /** Role document → frozen compiled role. Validation lists every bad entry; cost is linear in patterns. */
 import { type PolicyIssue, PolicyValidationError } from './errors.js';
+import type { Decision } from './evaluate.js';
 import { actionProblem } from './grammar.js';
 
 /** A role as tenant admins define it and as it is stored. */
@@ -23,6 +24,8 @@ export interface CompiledRole {
   readonly deny: readonly string[];
   readonly allowSet: ReadonlySet<string>;
   readonly denySet: ReadonlySet<string>;
+  /** Pattern → the frozen decision it yields, built once so a check allocates nothing. */
+  readonly decisions: ReadonlyMap<string, Decision>;
 }
 
 /** Most patterns per list: keeps a role item well under DynamoDB's 400 KB and compile under ~1 ms. */
@@ -106,5 +109,19 @@ export function compileRole(doc: unknown): CompiledRole {
     deny: Object.freeze(deny),
     allowSet: new Set(allow),
     denySet: new Set(deny),
+    decisions: compileDecisions(allow, deny),
   });
+}
+
+/** Deny entries are written last so that a pattern both allowed and denied decides deny. */
+function compileDecisions(
+  allow: readonly string[],
+  deny: readonly string[],
+): ReadonlyMap<string, Decision> {
+  const decisions = new Map<string, Decision>();
+  for (const p of allow)
+    decisions.set(p, Object.freeze({ effect: 'allow', reason: 'allowed', matched: p }));
+  for (const p of deny)
+    decisions.set(p, Object.freeze({ effect: 'deny', reason: 'explicit-deny', matched: p }));
+  return decisions;
 }

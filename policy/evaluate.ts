@@ -25,9 +25,15 @@ const UNKNOWN_ROLE: Decision = Object.freeze({ effect: 'deny', reason: 'unknown-
 export function evaluate(role: CompiledRole | undefined, action: string): Decision {
   const patterns = grantingPatterns(action);
   if (role === undefined) return UNKNOWN_ROLE;
-  for (const p of patterns)
-    if (role.denySet.has(p)) return { effect: 'deny', reason: 'explicit-deny', matched: p };
-  for (const p of patterns)
-    if (role.allowSet.has(p)) return { effect: 'allow', reason: 'allowed', matched: p };
-  return NO_MATCH;
+  // One Map probe per granting pattern (≤ 9); indexed loops and precompiled, frozen decisions keep a
+  // check allocation-free. Any explicit deny wins, then the most specific allow.
+  const { decisions } = role;
+  let allowed: Decision | undefined;
+  for (let i = 0; i < patterns.length; i++) {
+    const d = decisions.get(patterns[i] as string);
+    if (d === undefined) continue;
+    if (d.effect === 'deny') return d;
+    allowed ??= d;
+  }
+  return allowed ?? NO_MATCH;
 }
