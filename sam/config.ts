@@ -37,6 +37,8 @@ export interface AuthorizerConfig
   readonly userPools: readonly UserPoolConfig[];
   readonly serviceName: string;
   readonly metricsNamespace: string;
+  /** Re-check membership against this table (`MEMBERSHIP_CHECK=on`, the template's default). */
+  readonly membershipTable?: string;
 }
 
 const list = (value: string | undefined): string[] =>
@@ -113,6 +115,10 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
   if (hostCheck === 'subdomain' && !hostBaseDomain) {
     issues.push('HOST_BASE_DOMAIN is required when HOST_CHECK=subdomain');
   }
+  const membershipCheck = oneOf('MEMBERSHIP_CHECK', ['on', 'off'] as const, 'off');
+  const tableName = env.TABLE_NAME?.trim();
+  if (membershipCheck === 'on' && !tableName)
+    issues.push('TABLE_NAME is required when MEMBERSHIP_CHECK=on');
   const tenantlessRoutes =
     env.TENANTLESS_ROUTES === undefined ? undefined : list(env.TENANTLESS_ROUTES);
   const principalTagClaims =
@@ -137,6 +143,7 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
     metricsFlushIntervalMs: integer('METRICS_FLUSH_INTERVAL_MS', 10_000),
     serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'tenantgate',
     metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE?.trim() || 'tenantgate',
+    ...(membershipCheck === 'on' && tableName ? { membershipTable: tableName } : {}),
   };
   if (issues.length > 0) throw new EnvConfigError(issues);
   return Object.freeze(config);
