@@ -77,7 +77,6 @@ describe('npm run invoke', () => {
         cwd: ROOT,
         encoding: 'utf8',
         timeout: 60_000,
-        env: { ...process.env, TENANTGATE_STACK_FILE: '' },
       },
     );
     expect(run.status, run.stderr).toBe(exit);
