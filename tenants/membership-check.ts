@@ -7,6 +7,8 @@
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AuthorizerConfigError, type Clock, type MembershipCheck } from '../authorizer/index.js';
+import { memberSk, tenantPk } from './keys.js';
+import { createTtlCache } from './ttl-cache.js';
 
 export interface MembershipCheckOptions {
   /** A client with the authorizer function's own role (read access to membership items). */
@@ -21,11 +23,6 @@ export interface MembershipCheckOptions {
 
 /** The longest a removed member keeps access through this check's cache. */
 export const MAX_MEMBERSHIP_TTL_MS = 60_000;
-
-interface Entry {
-  readonly member: boolean;
-  readonly expires: number;
-}
 
 /**
  * Build the membership check the authorizer calls (`createAuthorizer({ membershipCheck })`).
@@ -44,14 +41,13 @@ export function createMembershipCheck(options: MembershipCheckOptions): Membersh
     issues.push(`maxEntries must be a positive integer, got ${maxEntries}`);
   if (issues.length > 0) throw new AuthorizerConfigError(issues);
 
-  const cache = new Map<string, Entry>();
-  const inFlight = new Map<string, Promise<boolean>>();
+  const cache = createTtlCache<boolean>({ ttlMs: ttl, maxEntries, now });
 
   const load = async (tenantId: string, userId: string, role: string): Promise<boolean> => {
     const { Item } = await options.client.send(
       new GetCommand({
         TableName: options.tableName,
-        Key: { PK: `TENANT#${tenantId}`, SK: `USER#${userId}` },
+        Key: { PK: tenantPk(tenantId), SK: memberSk(userId) },
         ProjectionExpression: '#role',
         ExpressionAttributeNames: { '#role': 'role' },
       }),
@@ -60,27 +56,7 @@ export function createMembershipCheck(options: MembershipCheckOptions): Membersh
     return Item !== undefined && Item.role === role;
   };
 
-  return async ({ tenantId, userId, role }) => {
+  return ({ tenantId, userId, role }) =>
     // JSON keeps the key unambiguous whatever characters the values hold.
-    const key = JSON.stringify([tenantId, userId, role]);
-    const t = now();
-    const hit = cache.get(key);
-    if (hit && hit.expires > t) return hit.member;
-    const pending = inFlight.get(key);
-    if (pending) return pending;
-    const flight = load(tenantId, userId, role)
-      .then((member) => {
-        cache.delete(key);
-        cache.set(key, { member, expires: now() + ttl });
-        while (cache.size > maxEntries) {
-          const oldest = cache.keys().next().value;
-          if (oldest === undefined) break;
-          cache.delete(oldest);
-        }
-        return member;
-      })
-      .finally(() => inFlight.delete(key));
-    inFlight.set(key, flight);
-    return flight;
-  };
+    cache.get(JSON.stringify([tenantId, userId, role]), () => load(tenantId, userId, role));
 }

@@ -8,6 +8,7 @@ import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
 import { type CompiledRole, compileRole, type Decision, evaluate } from '../policy/index.js';
 import { PermissionDeniedError } from './errors.js';
 import { roleSk, tenantPk } from './keys.js';
+import { createTtlCache } from './ttl-cache.js';
 
 export interface RoleAuthorizerOptions {
   readonly tableName: string;
@@ -30,8 +31,7 @@ export function createRoleAuthorizer(options: RoleAuthorizerOptions): RoleAuthor
   const maxEntries = options.maxEntries ?? 1000;
   const now = options.now ?? Date.now;
   const clientFor = options.clientFor ?? ((ctx: TenantContext) => tenantDynamoClient(ctx));
-  const cache = new Map<string, { role: CompiledRole | undefined; expires: number }>();
-  const inFlight = new Map<string, Promise<CompiledRole | undefined>>();
+  const cache = createTtlCache<CompiledRole | undefined>({ ttlMs: ttl, maxEntries, now });
 
   const load = async (ctx: TenantContext): Promise<CompiledRole | undefined> => {
     if (ctx.role === '') return undefined;
@@ -52,26 +52,8 @@ export function createRoleAuthorizer(options: RoleAuthorizerOptions): RoleAuthor
     });
   };
 
-  const roleOf = async (ctx: TenantContext): Promise<CompiledRole | undefined> => {
-    const key = JSON.stringify([ctx.tenantId, ctx.role]);
-    const hit = cache.get(key);
-    if (hit && hit.expires > now()) return hit.role;
-    const pending = inFlight.get(key);
-    if (pending) return pending;
-    const flight = load(ctx)
-      .then((role) => {
-        cache.delete(key);
-        cache.set(key, { role, expires: now() + ttl });
-        if (cache.size > maxEntries) {
-          const oldest = cache.keys().next().value;
-          if (oldest !== undefined) cache.delete(oldest);
-        }
-        return role;
-      })
-      .finally(() => inFlight.delete(key));
-    inFlight.set(key, flight);
-    return flight;
-  };
+  const roleOf = (ctx: TenantContext) =>
+    cache.get(JSON.stringify([ctx.tenantId, ctx.role]), () => load(ctx));
 
   return {
     async authorize(ctx, action) {

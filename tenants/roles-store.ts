@@ -42,6 +42,20 @@ const toDocument = (item: Record<string, unknown>): RoleDocument => ({
 const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
+/** A versioned write's condition failed: the role is gone (404) or at another version (409). */
+async function versionFailure(
+  store: RolesStore,
+  error: unknown,
+  tenantId: string,
+  roleId: string,
+  version: number,
+) {
+  if (!isConditionFailure(error)) return error;
+  if (!(await store.get(tenantId, roleId)))
+    return new RoleNotFoundError(tenantId, roleId, { cause: error });
+  return new RoleConflictError(`role ${roleId} is not at version ${version}`, { cause: error });
+}
+
 export interface RolesStore {
   /** Create a role at version 1. @throws RoleConflictError if it exists. */
   create(doc: Omit<RoleDocument, 'version'>): Promise<RoleDocument>;
@@ -119,12 +133,7 @@ export function createRolesStore({ client, tableName }: RolesStoreOptions): Role
           }),
         );
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        if (!(await this.get(doc.tenantId, doc.roleId)))
-          throw new RoleNotFoundError(doc.tenantId, doc.roleId, { cause: error });
-        throw new RoleConflictError(`role ${doc.roleId} is not at version ${doc.version}`, {
-          cause: error,
-        });
+        throw await versionFailure(this, error, doc.tenantId, doc.roleId, doc.version);
       }
       return next;
     },
@@ -139,12 +148,7 @@ export function createRolesStore({ client, tableName }: RolesStoreOptions): Role
           }),
         );
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        if (!(await this.get(tenantId, roleId)))
-          throw new RoleNotFoundError(tenantId, roleId, { cause: error });
-        throw new RoleConflictError(`role ${roleId} is not at version ${expectedVersion}`, {
-          cause: error,
-        });
+        throw await versionFailure(this, error, tenantId, roleId, expectedVersion);
       }
     },
   };
