@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: every benchmark in one run, progress on stderr, results in bench/results.md and
+ * bench/chart.svg. Each figure is a median beside a baseline measured in the same run, reported as a
+ * ratio. Benchmarks are not tests: nothing here gates CI.
+ */
+import { execSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../sam/template.js';
+import { runCognitoBudget } from './cognito-budget.js';
+import { runColdStart } from './cold-start.js';
+import { runHotPath } from './hot-path.js';
+import { runPolicyEval } from './policy-eval.js';
+
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const f = (n: number, d = 1) => n.toFixed(d);
+const version = (pkg: string) => {
+  try {
+    return (
+      JSON.parse(execSync(`npm ls ${pkg} --json --depth=0`, { cwd: ROOT, encoding: 'utf8' })) as {
+        dependencies?: Record<string, { version: string }>;
+      }
+    ).dependencies?.[pkg]?.version;
+  } catch {
+    return undefined;
+  }
+};
+
+function bars(
+  title: string,
+  unit: string,
+  rows: { label: string; value: number }[],
+  y: number,
+): string {
+  const max = Math.max(...rows.map((r) => r.value));
+  const parts = [`<text x="10" y="${y}" font-weight="bold">${title}</text>`];
+  rows.forEach((r, i) => {
+    const top = y + 12 + i * 26;
+    const width = Math.max(1, (r.value / max) * 300);
+    parts.push(
+      `<text x="10" y="${top + 15}">${r.label}</text>`,
+      `<rect x="370" y="${top}" width="${width.toFixed(1)}" height="18" fill="${i === 0 ? '#9aa5b1' : '#2f6fde'}"/>`,
+      `<text x="${(376 + width).toFixed(1)}" y="${top + 14}">${f(r.value)} ${unit}</text>`,
+    );
+  });
+  return parts.join('\n');
+}
+
+log('hot path (per-request cost against RS256 and aws-jwt-verify)…');
+const hot = await runHotPath();
+log('cold start (20 fresh processes per variant)…');
+const cold = await runColdStart(20);
+log('Cognito call budget (1,000,000 requests, 10,000 users, simulated day)…');
+const budget1 = await runCognitoBudget({ containers: 1 });
+const budget10 = await runCognitoBudget({ containers: 10 });
+log('policy evaluation (10, 100, 1,000 patterns)…');
+const policy = runPolicyEval();
+
+const [rsa, jwv, fresh, repeated] = hot;
+const [floor, bundled, unbundled] = cold;
+const md = `# tenantgate benchmarks
+
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${f(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}
+(Lambda runs nodejs22.x on arm64: absolute figures differ, ratios travel better). aws-jwt-verify
+${version('aws-jwt-verify')}, @middy/core ${version('@middy/core')}, Powertools ${version('@aws-lambda-powertools/metrics')},
+esbuild ${version('esbuild')}. Medians of batches; every figure beside a baseline from the same run.
+Regenerate with \`npm run bench\`.
+
+![chart](chart.svg)
+
+## Warm latency (µs per request, one process)
+
+| path | median | p99 (of batches) | ratio |
+| --- | --- | --- | --- |
+${hot.map((r) => `| ${r.name} | ${f(r.medianMicros, 2)} | ${f(r.p99Micros, 2)} | ${f(r.medianMicros / (rsa?.medianMicros ?? 1), 2)}× RS256 |`).join('\n')}
+
+A repeated token costs ${f((repeated?.medianMicros ?? 0) / (rsa?.medianMicros ?? 1), 2)}× one raw RS256 verify (target < 1×), middy and
+metrics included; a new token costs ${f((fresh?.medianMicros ?? 0) / (jwv?.medianMicros ?? 1), 2)}× aws-jwt-verify's verify alone (target ≤ 1.5×).
+What is left on the hit path: SHA-256 of the token (~2 µs), middy's promise chain, building the context and
+policy objects. Closer to the floor would mean keying the cache without hashing (a Map on the token string
+itself: more memory per entry) and skipping middy on the hot path.
+
+## Cold start (${floor?.runs} fresh processes each)
+
+| variant | init median (ms) | p90 | RSS (MiB) | bundle (KiB) | ratio |
+| --- | --- | --- | --- | --- | --- |
+${cold.map((r) => `| ${r.name} | ${f(r.initMs)} | ${f(r.initP90Ms)} | ${f(r.rssMiB)} | ${r.bundleKiB === undefined ? '—' : f(r.bundleKiB, 0)} | ${f(r.initMs / (floor?.initMs ?? 1), 2)}× floor |`).join('\n')}
+
+Bundling (the template's esbuild settings) makes init ${f((unbundled?.initMs ?? 0) / (bundled?.initMs ?? 1), 1)}× faster than loading the same code's
+packages from node_modules. We are ${f((bundled?.initMs ?? 0) / (floor?.initMs ?? 1), 1)}× the bare-verifier floor: the AWS SDK's Cognito Identity and
+DynamoDB clients, middy and Powertools are the difference. Not yet measured: the first invocation against the
+local stack (JWKS fetch, GetId, GetCredentialsForIdentity on loopback) — it needs the local stack.
+
+## Cognito call budget (1,000,000 requests, 10,000 Zipf users, one simulated day, 1-hour tokens and credentials)
+
+| design | warm environments | GetId | GetCredentialsForIdentity | calls/request | peak GetId/s | peak calls/s |
+| --- | --- | --- | --- | --- | --- | --- |
+${[...budget1, ...budget10].map((r) => `| ${r.design} | ${r.containers} | ${r.getId} | ${r.getCredentials} | ${f(r.callsPerRequest, 3)} | ${r.peakGetIdPerSecond} | ${r.peakCallsPerSecond} |`).join('\n')}
+
+GetId (default quota 25/s per account) is where caching the IdentityId per user pays: ${f((budget1[1]?.getId ?? 0) / (budget1[2]?.getId ?? 1), 0)}× fewer calls than the
+raw-token cache with one environment. GetCredentialsForIdentity is close to the raw-token design, and that is
+the price of correctness, published on purpose: we refresh credentials 15 minutes (the refresh margin) before
+expiry so that an API Gateway cached result never carries expired credentials, while the raw-token cache serves
+credentials to the last second and re-exchanges on every hourly token refresh.
+
+## Policy evaluation (ns per check, compile µs)
+
+| patterns per role | evaluate (ns) | compile (µs) |
+| --- | --- | --- |
+${policy.map((r) => `| ${r.patterns} | ${f(r.evaluateNanos)} | ${f(r.compileMicros)} |`).join('\n')}
+
+Flat from 10 to 1,000 patterns (${f((policy[2]?.evaluateNanos ?? 0) / (policy[0]?.evaluateNanos ?? 1), 2)}× at 100× the size); compile is linear. Our guide's
+precompiled-Set floor is 6–47 ns; the remaining cost is the memoised action lookup (one Map probe on the
+action string) and up to 9 Map probes. Peers (CASL, cedar-wasm, casbin) are not in this run yet.
+`;
+
+const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="300" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+${bars(
+  'Warm latency (µs per request)',
+  'µs',
+  hot.map((r) => ({ label: r.name, value: r.medianMicros })),
+  20,
+)}
+${bars(
+  'Cold start: init (ms)',
+  'ms',
+  cold.map((r) => ({ label: r.name, value: r.initMs })),
+  170,
+)}
+</svg>
+`;
+writeFileSync(join(ROOT, 'bench', 'results.md'), md);
+writeFileSync(join(ROOT, 'bench', 'chart.svg'), svg);
+log('wrote bench/results.md and bench/chart.svg');
