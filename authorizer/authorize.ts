@@ -86,7 +86,7 @@ export type AuthorizerHandler = (event: unknown, context?: unknown) => Promise<A
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-const isPositiveInt = (n: number) => Number.isInteger(n) && n >= 0;
+const isNonNegativeInt = (n: number) => Number.isInteger(n) && n >= 0;
 
 /** The error API Gateway turns into a 401: the message must be exactly `Unauthorized`. */
 const unauthorized = () => new Error('Unauthorized');
@@ -128,10 +128,10 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
       return undefined;
     }
   };
-  if (!isPositiveInt(resultTtl) || resultTtl > 3600) {
+  if (!isNonNegativeInt(resultTtl) || resultTtl > 3600) {
     issues.push(`resultTtlSeconds must be an integer from 0 to 3600, got ${resultTtl}`);
   }
-  if (!isPositiveInt(skew))
+  if (!isNonNegativeInt(skew))
     issues.push(`clockSkewSeconds must be a non-negative integer, got ${skew}`);
   // A cached authorizer result carries credentials for up to resultTtl more seconds: they must not
   // expire while API Gateway still serves that result, whatever the clocks say.
