@@ -134,7 +134,8 @@ We are on par with CASL (both compile rules into lookups; CASL indexes by action
 a richer language (conditions, entity hierarchies) that our roles deliberately do not have.
 `;
 
-const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="300" font-family="sans-serif" font-size="12">
+const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="300" font-family="sans-serif" font-size="12" role="img" aria-labelledby="title">
+<title id="title">tenantgate: warm latency and cold start against their baselines</title>
 <rect width="100%" height="100%" fill="white"/>
 ${bars(
   'Warm latency (µs per request)',
