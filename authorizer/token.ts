@@ -1,10 +1,10 @@
 /**
  * ID token verification: the only file that imports aws-jwt-verify. The production
  * `CognitoJwtVerifier` over one or several user pools, fronted by a small verified-token cache:
- * a repeated token costs a SHA-256 and a Map lookup (~2 µs) instead of an RS256 verify through
- * aws-jwt-verify (~47 µs here).
+ * a repeated token costs a SHA-256 and a Map lookup (~1.5 µs) instead of an RS256 verify through
+ * aws-jwt-verify (~47 µs).
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import {
   CognitoJwtInvalidClientIdError,
@@ -54,13 +54,15 @@ export interface TokenVerifierOptions {
   readonly userPools: readonly UserPoolOptions[];
   /**
    * Fetches the JWKS (default: HTTPS). Tests and the local stack pass one that serves in-memory keys
-   * or maps the issuer to cognito-local. Fetched key sets are watched: when a pool's JWKS changes,
-   * the verified-token cache is dropped, so a rotated-out key keeps no token alive.
+   * or maps the issuer to cognito-local. Every fetched key set is compared with the last one of its
+   * URI: when a pool's JWKS changes, the verified-token cache is dropped, so a rotated-out key keeps
+   * no token alive. Ignored when `jwksCache` is given.
    */
   readonly fetcher?: Fetcher;
   /**
-   * A JWKS cache of your own (aws-jwt-verify's interface). Its `getJwks`/`addJwks` results are
-   * watched for changes as above; keys it fetches internally are not, so prefer `fetcher`.
+   * A JWKS cache of your own (aws-jwt-verify's interface). Key sets passed through its `addJwks` or
+   * `getJwks` are compared as above; when its `getJwk` has to go past its own store (it may have
+   * refetched, unseen by us), the token cache is dropped. Prefer `fetcher`, which sees every fetch.
    */
   readonly jwksCache?: JwksCache;
   /** Clock for the token cache's expiry checks. */
@@ -77,14 +79,33 @@ export interface TokenVerifier {
    * be had.
    */
   verify(token: string): Promise<VerifiedIdToken>;
-  /** Fetch every pool's JWKS now (init or warm-up), so the first request pays no fetch. */
+  /**
+   * Fetch every pool's JWKS now (init or warm-up), so the first request pays no fetch. Resolves when
+   * at least one key set was fetched (aws-jwt-verify's rule: a pool that failed is fetched again on
+   * its first token); rejects with `JwksUnavailableError` when none was.
+   */
   hydrate(): Promise<void>;
 }
 
-const POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/;
+/** Cognito's `<region>_<id>`; the region part as aws-jwt-verify accepts it (incl. GovCloud, EUSC). */
+const POOL_ID = /^((?:eusc-[a-z]{2}|[a-z]{2})-(?:gov-)?[a-z]+-\d)_[0-9A-Za-z]+$/;
+
+const DEFAULT_CACHE_SIZE = 5000;
+
+/**
+ * SHA-256 of the whole token as the cache key. Keying by the token itself would be exact too but
+ * holds ~1 KB per entry (5 MB at the default size) against 44 bytes; a key of the signature alone
+ * would let a forged payload that reuses a real signature hit. SHA-256 is collision resistant and
+ * costs ~1.1 µs for a 1 KB token with the one-shot `crypto.hash` (Node ≥ 20.12; ~1.8 µs through
+ * `createHash`, the fallback). A faster non-cryptographic hash would need the token compared on hit.
+ */
+const tokenKey: (token: string) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (token) => nodeCrypto.hash('sha256', token, 'base64')
+    : (token) => nodeCrypto.createHash('sha256').update(token).digest('base64');
 
 /** Map aws-jwt-verify's errors to our outcomes. Order matters: subclasses before their bases. */
-function classify(error: unknown): Error {
+function classify(error: unknown): TokenRejectedError | JwksUnavailableError {
   const reject = (reason: TokenRejectReason, message: string) =>
     new TokenRejectedError(reason, message, { cause: error });
   // Anything that is not a verdict on the token (a custom fetcher's network error, say) is
@@ -93,36 +114,43 @@ function classify(error: unknown): Error {
     return new JwksUnavailableError('signing keys unavailable', { cause: error });
   }
   // Keys could not be had, or what was fetched is not a usable JWKS: infrastructure, fail closed.
+  // (A JwkValidationError is a trusted key lacking its modulus or curve: the JWKS is broken.)
   if (
     error instanceof FetchError ||
     error instanceof JwksNotAvailableInCacheError ||
     error instanceof JwksValidationError ||
-    error instanceof JwkValidationError ||
-    error instanceof JwkInvalidUseError ||
-    error instanceof JwkInvalidKtyError
+    error instanceof JwkValidationError
   ) {
     return new JwksUnavailableError(`signing keys unavailable: ${error.name}`, { cause: error });
   }
-  // A kid the (reachable) JWKS does not hold: the token was not signed by a trusted key.
+  // The (reachable) JWKS holds no signing key under the token's kid: not signed by a trusted key.
+  // The kid is the caller's choice, so these must stay 401s: a 500 here would let anyone raise
+  // alarms. WaitPeriodNotYetEnded is aws-jwt-verify's back-off after an unknown kid, not an outage.
   if (
     error instanceof KidNotFoundInJwksError ||
     error instanceof JwtWithoutValidKidError ||
-    error instanceof WaitPeriodNotYetEndedJwkError
+    error instanceof WaitPeriodNotYetEndedJwkError ||
+    error instanceof JwkInvalidUseError ||
+    error instanceof JwkInvalidKtyError
   ) {
     return reject(TokenRejectReason.unknownKey, 'token signed by an unknown key');
   }
-  if (error instanceof JwtParseError)
+  if (error instanceof JwtParseError) {
     return reject(TokenRejectReason.malformed, 'token is not a valid JWT');
+  }
   if (error instanceof JwtInvalidSignatureAlgorithmError) {
     return reject(TokenRejectReason.algorithm, 'token signature algorithm not accepted');
   }
-  if (error instanceof JwtInvalidSignatureError)
+  if (error instanceof JwtInvalidSignatureError) {
     return reject(TokenRejectReason.signature, 'invalid token signature');
+  }
   if (error instanceof JwtExpiredError) return reject(TokenRejectReason.expired, 'token expired');
-  if (error instanceof JwtNotBeforeError)
+  if (error instanceof JwtNotBeforeError) {
     return reject(TokenRejectReason.notYetValid, 'token not yet valid');
-  if (error instanceof JwtInvalidIssuerError)
+  }
+  if (error instanceof JwtInvalidIssuerError) {
     return reject(TokenRejectReason.issuer, 'token issuer not trusted');
+  }
   if (error instanceof CognitoJwtInvalidTokenUseError) {
     return reject(TokenRejectReason.tokenUse, 'not an ID token');
   }
@@ -130,11 +158,68 @@ function classify(error: unknown): Error {
     return reject(TokenRejectReason.audience, 'token audience not trusted');
   }
   // At verify time this means the token names no issuer, or one that is not configured.
-  if (error instanceof ParameterValidationError)
+  if (error instanceof ParameterValidationError) {
     return reject(TokenRejectReason.issuer, 'token issuer not trusted');
-  if (error instanceof JwtInvalidClaimError)
+  }
+  if (error instanceof JwtInvalidClaimError) {
     return reject(TokenRejectReason.claims, 'token claims invalid');
+  }
   return reject(TokenRejectReason.claims, `token rejected: ${error.name}`);
+}
+
+/**
+ * Freeze the decoded claims all the way down. The same object is handed to every request that
+ * repeats the token: a caller pushing onto `cognito:groups` must not change what the next sees.
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function validate(options: TokenVerifierOptions): string[] {
+  const issues: string[] = [];
+  const pools: readonly UserPoolOptions[] = Array.isArray(options.userPools)
+    ? options.userPools
+    : [];
+  if (pools.length === 0) issues.push('userPools must name at least one user pool');
+  const seen = new Set<string>();
+  for (const [i, pool] of pools.entries()) {
+    const id: unknown = pool?.userPoolId;
+    if (typeof id !== 'string' || !POOL_ID.test(id)) {
+      issues.push(`userPools[${i}].userPoolId must look like <region>_<id>, got "${String(id)}"`);
+    } else if (seen.has(id)) {
+      issues.push(`userPools[${i}]: user pool ${id} listed twice`);
+    } else {
+      seen.add(id);
+    }
+    const clients: unknown = pool?.clientIds;
+    if (
+      !Array.isArray(clients) ||
+      clients.length === 0 ||
+      clients.some((c) => typeof c !== 'string' || c.trim() === '')
+    ) {
+      issues.push(`userPools[${i}].clientIds must be a non-empty list of app client ids`);
+    }
+  }
+  const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+    issues.push(`cacheSize must be a non-negative integer, got ${cacheSize}`);
+  }
+  return issues;
+}
+
+/** aws-jwt-verify's multi-pool verifier: ID tokens only, each pool with its own app clients. */
+function createCognitoVerifier(userPools: readonly UserPoolOptions[], jwksCache: JwksCache) {
+  const [first, ...rest] = userPools.map((p) => ({
+    userPoolId: p.userPoolId,
+    tokenUse: 'id' as const,
+    clientId: [...p.clientIds],
+  }));
+  if (first === undefined) throw new Error('no user pool');
+  return CognitoJwtVerifier.create([first, ...rest], { jwksCache });
 }
 
 /**
@@ -142,71 +227,71 @@ function classify(error: unknown): Error {
  * @throws AuthorizerConfigError listing every invalid option.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const issues: string[] = [];
-  const cacheSize = options.cacheSize ?? 5000;
-  const now = options.now ?? Date.now;
-  const seen = new Set<string>();
-  if (options.userPools.length === 0) issues.push('userPools must name at least one user pool');
-  for (const [i, pool] of options.userPools.entries()) {
-    if (!POOL_ID.test(pool.userPoolId)) {
-      issues.push(
-        `userPools[${i}].userPoolId must look like <region>_<id>, got "${pool.userPoolId}"`,
-      );
-    }
-    if (seen.has(pool.userPoolId))
-      issues.push(`userPools[${i}]: user pool ${pool.userPoolId} listed twice`);
-    seen.add(pool.userPoolId);
-    if (
-      pool.clientIds.length === 0 ||
-      pool.clientIds.some((c) => typeof c !== 'string' || c.trim() === '')
-    ) {
-      issues.push(`userPools[${i}].clientIds must be a non-empty list of app client ids`);
-    }
-  }
-  if (!Number.isInteger(cacheSize) || cacheSize < 0) {
-    issues.push(`cacheSize must be a non-negative integer, got ${cacheSize}`);
-  }
+  const issues = validate(options);
   if (issues.length > 0) throw new AuthorizerConfigError(issues);
+  const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+  const now = options.now ?? Date.now;
+  const observer = options.observer;
 
+  // The Logins key is always the regional form; aws-jwt-verify also trusts Cognito's global issuer.
   const issuerToPool = new Map<string, { userPoolId: string; providerName: string }>();
   for (const { userPoolId } of options.userPools) {
     const region = POOL_ID.exec(userPoolId)?.[1] ?? '';
-    const providerName = `cognito-idp.${region}.amazonaws.com/${userPoolId}`;
-    issuerToPool.set(`https://${providerName}`, { userPoolId, providerName });
-    // aws-jwt-verify also trusts Cognito's global issuer form; the Logins key stays the regional one.
-    issuerToPool.set(`https://issuer-cognito-idp.${region}.amazonaws.com/${userPoolId}`, {
-      userPoolId,
-      providerName,
-    });
+    const pool = { userPoolId, providerName: `cognito-idp.${region}.amazonaws.com/${userPoolId}` };
+    issuerToPool.set(`https://${pool.providerName}`, pool);
+    issuerToPool.set(`https://issuer-cognito-idp.${region}.amazonaws.com/${userPoolId}`, pool);
   }
 
-  // Verified tokens by SHA-256 of the whole token. Never by signature alone: a forged payload
-  // reusing a real signature must miss. SHA-256 of a ~1 KB token costs ~2 µs; collisions are not a
-  // practical concern. Map insertion order gives the LRU.
+  // Verified tokens by tokenKey; Map insertion order gives the LRU. `generation` counts drops: a
+  // verification that began before a drop does not store its result after it (it may have been
+  // made with the key that was just rotated out).
   const cache = new Map<string, VerifiedIdToken>();
-  const clearCache = () => cache.clear();
+  let generation = 0;
+  const dropCache = () => {
+    cache.clear();
+    generation++;
+  };
 
+  // Last seen key set per JWKS URI, by digest; a different one drops the token cache.
   const lastJwks = new Map<string, string>();
-  const watch = (uri: string, jwks: unknown) => {
-    const fingerprint = JSON.stringify(jwks);
+  const watch = (uri: string, jwks: string | Uint8Array) => {
+    const digest = nodeCrypto.createHash('sha256').update(jwks).digest('base64');
     const before = lastJwks.get(uri);
-    lastJwks.set(uri, fingerprint);
-    if (before !== undefined && before !== fingerprint) clearCache();
+    lastJwks.set(uri, digest);
+    if (before !== undefined && before !== digest) dropCache();
   };
 
   let jwksCache: JwksCache;
   if (options.jwksCache) {
     const inner = options.jwksCache;
     jwksCache = {
-      getJwk: (uri, decomposed) => inner.getJwk(uri, decomposed),
+      getJwk: async (uri, decomposed) => {
+        let stored = true;
+        try {
+          inner.getCachedJwk(uri, decomposed);
+        } catch {
+          stored = false;
+        }
+        if (stored) return inner.getJwk(uri, decomposed);
+        try {
+          const jwk = await inner.getJwk(uri, decomposed);
+          dropCache();
+          return jwk;
+        } catch (error) {
+          // A back-off refusal fetched nothing; anything else may have replaced the key set. Not
+          // dropping on back-off keeps a stream of random kids from flushing the cache each time.
+          if (!(error instanceof WaitPeriodNotYetEndedJwkError)) dropCache();
+          throw error;
+        }
+      },
       getCachedJwk: (uri, decomposed) => inner.getCachedJwk(uri, decomposed),
       addJwks: (uri, jwks) => {
-        watch(uri, jwks);
+        watch(uri, JSON.stringify(jwks));
         inner.addJwks(uri, jwks);
       },
       getJwks: async (uri) => {
         const jwks = await inner.getJwks(uri);
-        watch(uri, jwks);
+        watch(uri, JSON.stringify(jwks));
         return jwks;
       },
     };
@@ -216,22 +301,23 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       fetcher: {
         fetch: async (uri, requestOptions, data) => {
           const body = await fetcher.fetch(uri, requestOptions, data);
-          watch(uri, Buffer.from(body).toString('base64'));
+          watch(uri, new Uint8Array(body));
           return body;
         },
       },
     });
   }
 
-  const pools = options.userPools.map((p) => ({
-    userPoolId: p.userPoolId,
-    tokenUse: 'id' as const,
-    clientId: [...p.clientIds],
-  }));
-  const [first, ...rest] = pools;
-  if (first === undefined)
-    throw new AuthorizerConfigError(['userPools must name at least one user pool']);
-  const verifier = CognitoJwtVerifier.create([first, ...rest], { jwksCache });
+  let verifier: ReturnType<typeof createCognitoVerifier>;
+  try {
+    verifier = createCognitoVerifier(options.userPools, jwksCache);
+  } catch (error) {
+    // Our checks mirror aws-jwt-verify's; should it still refuse, say so in the same error type.
+    throw new AuthorizerConfigError(
+      [`aws-jwt-verify refused userPools: ${(error as Error).message}`],
+      { cause: error },
+    );
+  }
 
   const verifyUncached = async (token: string): Promise<VerifiedIdToken> => {
     let payload: Record<string, unknown>;
@@ -242,13 +328,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     const pool = typeof payload.iss === 'string' ? issuerToPool.get(payload.iss) : undefined;
     const { sub, exp } = payload;
-    if (pool === undefined)
+    if (pool === undefined) {
       throw new TokenRejectedError(TokenRejectReason.issuer, 'token issuer not trusted');
+    }
+    // aws-jwt-verify checks exp only when present; a token without one would never expire here.
     if (typeof sub !== 'string' || sub === '' || typeof exp !== 'number') {
       throw new TokenRejectedError(TokenRejectReason.claims, 'token lacks sub or exp');
     }
     return Object.freeze({
-      payload: Object.freeze({ ...payload }),
+      payload: deepFreeze(payload),
       userPoolId: pool.userPoolId,
       providerName: pool.providerName,
       sub,
@@ -262,24 +350,28 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw new TokenRejectedError(TokenRejectReason.missing, 'no token');
       }
       if (cacheSize === 0) return verifyUncached(token);
-      const key = createHash('sha256').update(token).digest('base64');
+      const key = tokenKey(token);
       const hit = cache.get(key);
       if (hit !== undefined) {
-        // Expiry is re-checked on every use: a cached token is never served past its exp.
+        // Expiry is re-checked on every use: a cached token is never served past its exp. An
+        // expired entry goes back through aws-jwt-verify, which rejects it as expired.
         if (hit.exp * 1000 > now()) {
           cache.delete(key);
           cache.set(key, hit);
-          options.observer?.tokenCache?.(true);
+          observer?.tokenCache?.(true);
           return hit;
         }
         cache.delete(key);
       }
-      options.observer?.tokenCache?.(false);
+      observer?.tokenCache?.(false);
+      const started = generation;
       const verified = await verifyUncached(token);
-      cache.set(key, verified);
-      if (cache.size > cacheSize) {
-        const oldest = cache.keys().next().value;
-        if (oldest !== undefined) cache.delete(oldest);
+      if (started === generation) {
+        cache.set(key, verified);
+        if (cache.size > cacheSize) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
       }
       return verified;
     },
