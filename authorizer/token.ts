@@ -252,36 +252,40 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     generation++;
   };
 
-  // Last seen key set per JWKS URI, by digest; a different one drops the token cache.
+  // Last seen key set per JWKS URI, by digest; a different one drops the token cache. A refetch we
+  // cannot see (inside a custom JwksCache) gets a digest of its own, unequal to anything: it drops
+  // the cache unless it is the URI's first fetch, before which no token of that pool was stored.
   const lastJwks = new Map<string, string>();
-  const watch = (uri: string, jwks: string | Uint8Array) => {
-    const digest = nodeCrypto.createHash('sha256').update(jwks).digest('base64');
+  let unseen = 0;
+  const observeJwks = (uri: string, digest: string) => {
     const before = lastJwks.get(uri);
     lastJwks.set(uri, digest);
     if (before !== undefined && before !== digest) dropCache();
   };
+  const watch = (uri: string, jwks: string | Uint8Array) =>
+    observeJwks(uri, nodeCrypto.createHash('sha256').update(jwks).digest('base64'));
 
   let jwksCache: JwksCache;
   if (options.jwksCache) {
     const inner = options.jwksCache;
     jwksCache = {
       getJwk: async (uri, decomposed) => {
-        let stored = true;
+        let held = true;
         try {
           inner.getCachedJwk(uri, decomposed);
         } catch {
-          stored = false;
+          held = false;
         }
-        if (stored) return inner.getJwk(uri, decomposed);
+        if (held) return inner.getJwk(uri, decomposed);
+        let fetched = true;
         try {
-          const jwk = await inner.getJwk(uri, decomposed);
-          dropCache();
-          return jwk;
+          return await inner.getJwk(uri, decomposed);
         } catch (error) {
-          // A back-off refusal fetched nothing; anything else may have replaced the key set. Not
-          // dropping on back-off keeps a stream of random kids from flushing the cache each time.
-          if (!(error instanceof WaitPeriodNotYetEndedJwkError)) dropCache();
+          // A back-off refusal fetched nothing: a stream of random kids must not flush the cache.
+          if (error instanceof WaitPeriodNotYetEndedJwkError) fetched = false;
           throw error;
+        } finally {
+          if (fetched) observeJwks(uri, `unseen ${++unseen}`);
         }
       },
       getCachedJwk: (uri, decomposed) => inner.getCachedJwk(uri, decomposed),

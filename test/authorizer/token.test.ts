@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { FetchError, JwksNotAvailableInCacheError } from 'aws-jwt-verify/error';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AuthorizerConfigError,
   JwksUnavailableError,
   TokenRejectedError,
 } from '../../authorizer/errors.js';
-import { createTokenVerifier } from '../../authorizer/token.js';
+import { createTokenVerifier, type JwksCache } from '../../authorizer/token.js';
 import {
   createTestKey,
   idTokenPayload,
@@ -16,11 +18,13 @@ import {
   TEST_CLIENT_ID,
   TEST_POOL_ID,
   unsignedJwt,
+  withPayload,
 } from '../fixtures/keys.js';
 
 const key = createTestKey();
 const foreign = createTestKey();
 const POOL_B = 'eu-west-1_PoolB2';
+const ISS_B = `https://cognito-idp.eu-west-1.amazonaws.com/${POOL_B}`;
 
 function setup(extra: Partial<Parameters<typeof createTokenVerifier>[0]> = {}) {
   const fetcher = staticJwksFetcher({
@@ -40,17 +44,20 @@ function setup(extra: Partial<Parameters<typeof createTokenVerifier>[0]> = {}) {
   return { verifier, fetcher, hits };
 }
 
-const reason = async (p: Promise<unknown>) => {
-  const error = await p.then(
+const settle = (p: Promise<unknown>) =>
+  p.then(
     () => undefined,
     (e: unknown) => e,
   );
+
+const reason = async (p: Promise<unknown>) => {
+  const error = await settle(p);
   expect(error).toBeInstanceOf(TokenRejectedError);
   return (error as TokenRejectedError).reason;
 };
 
 describe('token verifier', () => {
-  it('verifies an ID token of a trusted pool and client', async () => {
+  it('verifies an ID token of a trusted pool and client, payload frozen all the way down', async () => {
     const { verifier } = setup();
     const token = signJwt(key, idTokenPayload({ sub: 'u1', tenantId: 'acme', groups: ['acme'] }));
     const v = await verifier.verify(token);
@@ -59,8 +66,12 @@ describe('token verifier', () => {
       userPoolId: TEST_POOL_ID,
       providerName: `cognito-idp.us-east-1.amazonaws.com/${TEST_POOL_ID}`,
     });
+    expect(v.exp).toBe(idTokenPayload({ sub: 'u1' }).exp);
     expect(v.payload['custom:tenant_id']).toBe('acme');
+    expect(Object.isFrozen(v)).toBe(true);
     expect(Object.isFrozen(v.payload)).toBe(true);
+    // The cached object is shared by every request repeating the token.
+    expect(() => (v.payload['cognito:groups'] as string[]).push('beta')).toThrow(TypeError);
   });
 
   it('accepts the global issuer form with the regional Logins key', async () => {
@@ -68,25 +79,55 @@ describe('token verifier', () => {
     const iss = `https://issuer-cognito-idp.us-east-1.amazonaws.com/${TEST_POOL_ID}`;
     fetcher.set(`${iss}/.well-known/jwks.json`, jwksOf(key));
     const v = await verifier.verify(signJwt(key, idTokenPayload({ extra: { iss } })));
+    expect(v.userPoolId).toBe(TEST_POOL_ID);
     expect(v.providerName).toBe(`cognito-idp.us-east-1.amazonaws.com/${TEST_POOL_ID}`);
   });
 
   it('accepts a second pool with its own clients only', async () => {
     const { verifier } = setup();
-    const iss = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_PoolB2';
-    const ok = signJwt(key, idTokenPayload({ clientId: 'clientB', extra: { iss } }));
-    expect((await verifier.verify(ok)).userPoolId).toBe(POOL_B);
-    const wrongClient = signJwt(key, idTokenPayload({ clientId: TEST_CLIENT_ID, extra: { iss } }));
+    const ok = signJwt(key, idTokenPayload({ clientId: 'clientB', extra: { iss: ISS_B } }));
+    const v = await verifier.verify(ok);
+    expect(v.userPoolId).toBe(POOL_B);
+    expect(v.providerName).toBe(`cognito-idp.eu-west-1.amazonaws.com/${POOL_B}`);
+    const wrongClient = signJwt(
+      key,
+      idTokenPayload({ clientId: TEST_CLIENT_ID, extra: { iss: ISS_B } }),
+    );
     expect(await reason(verifier.verify(wrongClient))).toBe('invalid-audience');
+    // Pool B's client is not one of pool A's.
+    const crossed = signJwt(key, idTokenPayload({ clientId: 'clientB' }));
+    expect(await reason(verifier.verify(crossed))).toBe('invalid-audience');
   });
 
-  it.each([
-    ['missing', () => '', 'missing'],
-    ['malformed', () => 'not.a.jwt', 'malformed'],
+  it('a pool B token is refused when only pool A is configured', async () => {
+    const { verifier } = setup({
+      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID, 'clientB'] }],
+    });
+    const fromB = signJwt(key, idTokenPayload({ clientId: 'clientB', extra: { iss: ISS_B } }));
+    expect(await reason(verifier.verify(fromB))).toBe('invalid-issuer');
+  });
+
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const withoutClaim = (claim: string) => {
+    const { [claim]: _, ...rest } = idTokenPayload();
+    return rest;
+  };
+  const cases: [name: string, make: () => string, reason: string][] = [
+    ['empty', () => '', 'missing'],
+    ['whitespace', () => ' \t ', 'missing'],
+    ['two parts', () => 'not.a-jwt', 'malformed'],
     ['garbage', () => 'abc', 'malformed'],
+    ['header not JSON', () => `bm90anNvbg.${b64(idTokenPayload())}.AAAA`, 'malformed'],
+    ['sub not a string', () => signJwt(key, idTokenPayload({ extra: { sub: 42 } })), 'malformed'],
     [
       'bad signature',
       () => `${signJwt(key, idTokenPayload()).slice(0, -6)}AAAAAA`,
+      'invalid-signature',
+    ],
+    [
+      'forged payload under a real signature',
+      () => withPayload(signJwt(key, idTokenPayload()), idTokenPayload({ tenantId: 'beta' })),
       'invalid-signature',
     ],
     [
@@ -95,7 +136,13 @@ describe('token verifier', () => {
       'invalid-signature',
     ],
     ['unknown kid', () => signJwt(foreign, idTokenPayload()), 'unknown-key'],
+    ['no kid', () => signJwt(key, idTokenPayload(), { kid: undefined }), 'unknown-key'],
     ['alg none', () => unsignedJwt(idTokenPayload(), key.kid), 'malformed'],
+    [
+      'alg none with a signature part',
+      () => `${b64({ alg: 'none', kid: key.kid })}.${b64(idTokenPayload())}.AAAA`,
+      'invalid-algorithm',
+    ],
     [
       'HS256 with the public key as secret',
       () => signHs256(JSON.stringify(key.publicJwk), idTokenPayload(), key.kid),
@@ -103,10 +150,16 @@ describe('token verifier', () => {
     ],
     ['expired', () => signJwt(key, idTokenPayload({ iat: 1_000_000, exp: 1_003_600 })), 'expired'],
     [
+      'not yet valid',
+      () => signJwt(key, idTokenPayload({ extra: { nbf: now + 3600 } })),
+      'not-yet-valid',
+    ],
+    [
       'wrong issuer',
       () => signJwt(key, idTokenPayload({ userPoolId: 'us-east-1_Other' })),
       'invalid-issuer',
     ],
+    ['no issuer', () => signJwt(key, withoutClaim('iss')), 'invalid-issuer'],
     [
       'wrong client',
       () => signJwt(key, idTokenPayload({ clientId: 'someone-else' })),
@@ -114,31 +167,76 @@ describe('token verifier', () => {
     ],
     [
       'access token',
-      () => signJwt(key, { ...idTokenPayload(), token_use: 'access' }),
+      () => signJwt(key, { ...idTokenPayload(), token_use: 'access', client_id: TEST_CLIENT_ID }),
       'invalid-token-use',
     ],
-  ])('%s → %s', async (_name, make, expected) => {
-    const { verifier } = setup();
-    expect(await reason(verifier.verify(make()))).toBe(expected);
+    ['no token_use', () => signJwt(key, withoutClaim('token_use')), 'invalid-token-use'],
+    ['no sub', () => signJwt(key, withoutClaim('sub')), 'invalid-claims'],
+    ['empty sub', () => signJwt(key, idTokenPayload({ sub: '' })), 'invalid-claims'],
+    ['no exp', () => signJwt(key, withoutClaim('exp')), 'invalid-claims'],
+  ];
+  it.each(cases.map(([name, make, expected]) => [name, expected, make] as const))(
+    '%s → %s',
+    async (_name, expected, make) => {
+      const { verifier } = setup();
+      const token = make();
+      const error = await settle(verifier.verify(token));
+      expect(error).toBeInstanceOf(TokenRejectedError);
+      expect((error as TokenRejectedError).reason).toBe(expected);
+      if (token.trim() !== '') expect((error as Error).message).not.toContain(token);
+    },
+  );
+
+  it('a kid that names an encryption key of the JWKS is a 401, not a 500', async () => {
+    const { verifier, fetcher } = setup();
+    fetcher.set(jwksUriOf(TEST_POOL_ID), { keys: [{ ...key.publicJwk, use: 'enc' }] });
+    expect(await reason(verifier.verify(signJwt(key, idTokenPayload())))).toBe('unknown-key');
   });
 
-  it('JWKS unreachable → JwksUnavailableError (a 500, fail closed)', async () => {
+  it('JWKS unreachable → JwksUnavailableError (a 500, fail closed), cause kept', async () => {
     const { verifier, fetcher } = setup();
     fetcher.state.fail = true;
-    await expect(verifier.verify(signJwt(key, idTokenPayload()))).rejects.toBeInstanceOf(
+    const error = await settle(verifier.verify(signJwt(key, idTokenPayload())));
+    expect(error).toBeInstanceOf(JwksUnavailableError);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('JWKS not a key set → JwksUnavailableError', async () => {
+    const { verifier, fetcher } = setup();
+    fetcher.set(jwksUriOf(TEST_POOL_ID), { nokeys: [] } as never);
+    expect(await settle(verifier.verify(signJwt(key, idTokenPayload())))).toBeInstanceOf(
       JwksUnavailableError,
     );
+  });
+
+  it.each([
+    ['a plain network error', new Error('ECONNRESET')],
+    ["aws-jwt-verify's FetchError", new FetchError('https://x', 'HTTP 503')],
+    ["aws-jwt-verify's JwksNotAvailableInCacheError", new JwksNotAvailableInCacheError('none')],
+  ])('a custom JwksCache failing with %s → JwksUnavailableError', async (_name, failure) => {
+    const verifier = createTokenVerifier({
+      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
+      jwksCache: new SimpleJwksCache({ fetcher: { fetch: () => Promise.reject(failure) } }),
+    });
+    const error = await settle(verifier.verify(signJwt(key, idTokenPayload())));
+    expect(error).toBeInstanceOf(JwksUnavailableError);
+    expect((error as Error).cause).toBe(failure);
   });
 
   it('fetches the JWKS once; hydrate prefetches every pool', async () => {
     const { verifier, fetcher } = setup();
     await verifier.hydrate();
     // Two pools, each under its regional and its global issuer form.
-    const afterHydrate = fetcher.state.fetches;
-    expect(afterHydrate).toBeGreaterThanOrEqual(2);
+    expect(fetcher.state.fetches).toBe(4);
     await verifier.verify(signJwt(key, idTokenPayload()));
     await verifier.verify(signJwt(key, idTokenPayload()));
-    expect(fetcher.state.fetches).toBe(afterHydrate);
+    expect(fetcher.state.fetches).toBe(4);
+  });
+
+  it('hydrate with every fetch failing → JwksUnavailableError', async () => {
+    const { verifier, fetcher } = setup();
+    fetcher.state.fail = true;
+    expect(await settle(verifier.hydrate())).toBeInstanceOf(JwksUnavailableError);
   });
 });
 
@@ -149,9 +247,9 @@ describe('verified-token cache', () => {
     const first = await verifier.verify(token);
     expect(await verifier.verify(token)).toBe(first);
     expect(hits).toEqual([false, true]);
-    const [h, , s] = token.split('.');
-    const forged = `${h}.${Buffer.from(JSON.stringify({ ...first.payload, 'custom:tenant_id': 'beta' })).toString('base64url')}.${s}`;
+    const forged = withPayload(token, { ...first.payload, 'custom:tenant_id': 'beta' });
     expect(await reason(verifier.verify(forged))).toBe('invalid-signature');
+    expect(hits).toEqual([false, true, false]);
   });
 
   it('re-checks exp on every hit with the injected clock', async () => {
@@ -168,47 +266,202 @@ describe('verified-token cache', () => {
     expect(hits).toEqual([false, true, false]);
   });
 
+  it('an expired entry goes back to aws-jwt-verify, which rejects it as expired', async () => {
+    const start = Date.now();
+    let t = start;
+    const { verifier, hits } = setup({ now: () => t });
+    const exp = Math.floor(start / 1000) + 600;
+    const token = signJwt(key, idTokenPayload({ exp }));
+    await verifier.verify(token);
+    t = exp * 1000 + 1;
+    // aws-jwt-verify reads Date.now itself; a spy (not fake timers) moves its clock too.
+    const spy = vi.spyOn(Date, 'now').mockReturnValue(t);
+    try {
+      expect(await reason(verifier.verify(token))).toBe('expired');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(hits).toEqual([false, false]);
+  });
+
   it('is dropped when a pool JWKS changes (key rotation)', async () => {
     const { verifier, fetcher, hits } = setup();
     const token = signJwt(key, idTokenPayload());
+    await verifier.verify(token);
     await verifier.verify(token);
     const rotated = createTestKey();
     fetcher.set(jwksUriOf(TEST_POOL_ID), jwksOf(rotated));
     // A token under the new kid makes aws-jwt-verify refetch: the changed JWKS clears our cache.
     await verifier.verify(signJwt(rotated, idTokenPayload()));
-    await expect(verifier.verify(token)).rejects.toBeInstanceOf(TokenRejectedError);
-    expect(hits).toEqual([false, false, false]);
+    expect(await reason(verifier.verify(token))).toBe('unknown-key');
+    expect(hits).toEqual([false, true, false, false]);
   });
 
-  it('is bounded (LRU) and can be disabled', async () => {
-    const small = setup({ cacheSize: 2 });
-    const tokens = [1, 2, 3].map((i) => signJwt(key, idTokenPayload({ sub: `u${i}` })));
-    for (const t of tokens) await small.verifier.verify(t);
-    await small.verifier.verify(tokens[0] ?? '');
-    expect(small.hits).toEqual([false, false, false, false]);
-    const off = setup({ cacheSize: 0 });
-    await off.verifier.verify(tokens[0] ?? '');
-    await off.verifier.verify(tokens[0] ?? '');
-    expect(off.hits).toEqual([]);
+  it('is kept when a refetch brings the same JWKS (an unknown kid is no rotation)', async () => {
+    const { verifier, fetcher, hits } = setup();
+    const token = signJwt(key, idTokenPayload());
+    await verifier.verify(token);
+    await reason(verifier.verify(signJwt(foreign, idTokenPayload())));
+    expect(fetcher.state.fetches).toBe(2);
+    await verifier.verify(token);
+    expect(hits).toEqual([false, false, true]);
+  });
+
+  it('a verification that straddles a JWKS change is not stored', async () => {
+    // A custom JwksCache that holds back the key for one token until told.
+    const fetcher = staticJwksFetcher({ [jwksUriOf(TEST_POOL_ID)]: jwksOf(key) });
+    const inner = new SimpleJwksCache({ fetcher });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const gated: JwksCache = {
+      getJwk: async (uri, jwt) => {
+        const jwk = await inner.getJwk(uri, jwt);
+        if (jwt.payload.sub === 'slow') await gate;
+        return jwk;
+      },
+      getCachedJwk: (uri, jwt) => inner.getCachedJwk(uri, jwt),
+      addJwks: (uri, jwks) => inner.addJwks(uri, jwks),
+      getJwks: (uri) => inner.getJwks(uri),
+    };
+    const hits: boolean[] = [];
+    const verifier = createTokenVerifier({
+      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
+      jwksCache: gated,
+      observer: { tokenCache: (hit) => hits.push(hit) },
+    });
+    await verifier.hydrate();
+    const slow = signJwt(key, idTokenPayload({ sub: 'slow' }));
+    const pending = verifier.verify(slow);
+    // Meanwhile the key set changes (a warm-up refetch sees a rotated JWKS).
+    fetcher.set(jwksUriOf(TEST_POOL_ID), jwksOf(key, createTestKey()));
+    await verifier.hydrate();
+    release();
+    expect((await pending).sub).toBe('slow');
+    await verifier.verify(slow);
+    expect(hits).toEqual([false, false]);
+  });
+
+  it('with a custom JwksCache, a refetch behind its getJwk drops the cache; a back-off does not', async () => {
+    const fetcher = staticJwksFetcher({ [jwksUriOf(TEST_POOL_ID)]: jwksOf(key) });
+    const hits: boolean[] = [];
+    const verifier = createTokenVerifier({
+      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
+      jwksCache: new SimpleJwksCache({ fetcher }),
+      observer: { tokenCache: (hit) => hits.push(hit) },
+    });
+    const token = signJwt(key, idTokenPayload());
+    await verifier.verify(token);
+    await verifier.verify(token);
+    // An unknown kid: the inner cache refetches (unseen by us), so the token cache is dropped.
+    expect(await reason(verifier.verify(signJwt(foreign, idTokenPayload())))).toBe('unknown-key');
+    await verifier.verify(token);
+    // Another unknown kid within aws-jwt-verify's back-off: nothing fetched, nothing dropped.
+    const other = createTestKey();
+    expect(await reason(verifier.verify(signJwt(other, idTokenPayload())))).toBe('unknown-key');
+    await verifier.verify(token);
+    expect(hits).toEqual([false, true, false, false, false, true]);
+    expect(fetcher.state.fetches).toBe(2);
+  });
+
+  it('with a custom JwksCache, a changed key set through getJwks drops the cache', async () => {
+    const fetcher = staticJwksFetcher({ [jwksUriOf(TEST_POOL_ID)]: jwksOf(key) });
+    const hits: boolean[] = [];
+    const verifier = createTokenVerifier({
+      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
+      jwksCache: new SimpleJwksCache({ fetcher }),
+      observer: { tokenCache: (hit) => hits.push(hit) },
+    });
+    await verifier.hydrate();
+    const token = signJwt(key, idTokenPayload());
+    await verifier.verify(token);
+    await verifier.hydrate();
+    await verifier.verify(token);
+    fetcher.set(jwksUriOf(TEST_POOL_ID), jwksOf(key, createTestKey()));
+    await verifier.hydrate();
+    await verifier.verify(token);
+    expect(hits).toEqual([false, true, false]);
+  });
+
+  it('is bounded, least recently used out first', async () => {
+    const { verifier, hits } = setup({ cacheSize: 2 });
+    const [t1, t2, t3] = [1, 2, 3].map((i) => signJwt(key, idTokenPayload({ sub: `u${i}` })));
+    if (!t1 || !t2 || !t3) throw new Error('tokens');
+    await verifier.verify(t1);
+    await verifier.verify(t2);
+    await verifier.verify(t1); // t1 becomes the most recent
+    await verifier.verify(t3); // evicts t2
+    await verifier.verify(t1);
+    await verifier.verify(t3);
+    await verifier.verify(t2);
+    expect(hits).toEqual([false, false, true, false, true, true, false]);
+  });
+
+  it('cacheSize 0 disables it', async () => {
+    const { verifier, hits } = setup({ cacheSize: 0 });
+    const token = signJwt(key, idTokenPayload());
+    const a = await verifier.verify(token);
+    const b = await verifier.verify(token);
+    expect(a).not.toBe(b);
+    expect(a).toEqual(b);
+    expect(hits).toEqual([]);
+  });
+
+  it('a rejected token is never stored', async () => {
+    const { verifier, hits } = setup();
+    const token = signJwt(key, idTokenPayload({ clientId: 'someone-else' }));
+    await reason(verifier.verify(token));
+    await reason(verifier.verify(token));
+    expect(hits).toEqual([false, false]);
   });
 });
 
 describe('options', () => {
-  it('lists every problem at once', () => {
-    let error: unknown;
+  const issuesOf = (options: Parameters<typeof createTokenVerifier>[0]) => {
     try {
-      createTokenVerifier({
-        userPools: [
-          { userPoolId: 'nope', clientIds: [] },
-          { userPoolId: TEST_POOL_ID, clientIds: ['a'] },
-          { userPoolId: TEST_POOL_ID, clientIds: ['a'] },
-        ],
-        cacheSize: -1,
-      });
-    } catch (e) {
-      error = e;
+      createTokenVerifier(options);
+    } catch (error) {
+      expect(error).toBeInstanceOf(AuthorizerConfigError);
+      return (error as AuthorizerConfigError).issues;
     }
-    expect(error).toBeInstanceOf(AuthorizerConfigError);
-    expect((error as AuthorizerConfigError).issues).toHaveLength(4);
+    return [];
+  };
+
+  it('lists every problem at once', () => {
+    const issues = issuesOf({
+      userPools: [
+        { userPoolId: 'nope', clientIds: [] },
+        { userPoolId: TEST_POOL_ID, clientIds: ['a'] },
+        { userPoolId: TEST_POOL_ID, clientIds: ['a', ' '] },
+      ],
+      cacheSize: 1.5,
+    });
+    expect(issues).toHaveLength(5);
+    expect(issues.join('\n')).toMatch(/userPools\[0\]\.userPoolId/);
+    expect(issues.join('\n')).toMatch(/listed twice/);
+    expect(issues.join('\n')).toMatch(/cacheSize/);
+  });
+
+  it('needs at least one pool; cacheSize must not be negative', () => {
+    expect(issuesOf({ userPools: [], cacheSize: -1 })).toHaveLength(2);
+  });
+
+  it.each(['us-east-1_AbC123', 'us-gov-west-1_Abc', 'eusc-de-east-1_Abc', 'ap-southeast-2_x'])(
+    'accepts pool id %s',
+    (userPoolId) => {
+      expect(issuesOf({ userPools: [{ userPoolId, clientIds: ['c'] }] })).toEqual([]);
+    },
+  );
+
+  it.each([
+    'us-east-1',
+    '_Abc',
+    'us-east-1_',
+    'US-EAST-1_Abc',
+    'us-east-1_a-b',
+    'us-east-1_Abc/../x',
+  ])('refuses pool id %s', (userPoolId) => {
+    expect(issuesOf({ userPools: [{ userPoolId, clientIds: ['c'] }] })).toHaveLength(1);
   });
 });
