@@ -1,7 +1,7 @@
 /** Role document → frozen compiled role. Validation lists every bad entry; cost is linear in patterns. */
 import { type PolicyIssue, PolicyValidationError } from './errors.js';
 import type { Decision } from './evaluate.js';
-import { actionProblem } from './grammar.js';
+import { actionProblem, describeValue } from './grammar.js';
 
 /** A role as tenant admins define it and as it is stored. */
 export interface RoleDocument {
@@ -32,10 +32,16 @@ export interface CompiledRole {
 export const MAX_PATTERNS = 1000;
 export const ROLE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const MAX_NAME_LENGTH = 128;
-/** Ids of the built-in roles every tenant gets; tenant admins cannot create, rename or delete them. */
-export const RESERVED_ROLE_IDS: readonly string[] = Object.freeze(['admin', 'member']);
+/**
+ * The built-in roles every tenant gets at creation. Their ids are reserved: `compileRole` accepts them
+ * (they are ordinary roles to the engine), but the roles store refuses to create or delete them, and to
+ * change `admin`, so a tenant can neither shadow them nor lock itself out.
+ */
+export const BuiltInRoleId = { admin: 'admin', member: 'member' } as const;
+export const RESERVED_ROLE_IDS: readonly string[] = Object.freeze(Object.values(BuiltInRoleId));
 export const isReservedRoleId = (roleId: string) => RESERVED_ROLE_IDS.includes(roleId);
 
+/** The authorizer's tenant id rule (policy/ cannot import it: layers); a test keeps the two equal. */
 const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 function checkPatterns(field: 'allow' | 'deny', value: unknown, issues: PolicyIssue[]): string[] {
@@ -44,23 +50,27 @@ function checkPatterns(field: 'allow' | 'deny', value: unknown, issues: PolicyIs
     return [];
   }
   if (value.length > MAX_PATTERNS) {
+    // One issue, not one per entry: a million-entry list must not become a million-issue error.
     issues.push({
       field,
       message: `must hold at most ${MAX_PATTERNS} patterns, has ${value.length}`,
     });
+    return [];
   }
   const seen = new Set<string>();
-  value.forEach((pattern, index) => {
+  // An indexed loop, not forEach: forEach skips the holes of a sparse array, which must be reported.
+  for (let index = 0; index < value.length; index++) {
+    const pattern: unknown = value[index];
     const problem = actionProblem(pattern, true);
     if (problem !== undefined)
       issues.push({
         field,
         index,
         value: pattern,
-        message: `${JSON.stringify(pattern)} ${problem}`,
+        message: `${describeValue(pattern)} ${problem}`,
       });
     else seen.add(pattern as string);
-  });
+  }
   return [...seen];
 }
 

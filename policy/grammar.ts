@@ -37,11 +37,22 @@ export const isAction = (value: unknown): value is string => actionProblem(value
 export const isPattern = (value: unknown): value is string =>
   actionProblem(value, true) === undefined;
 
+/**
+ * A value for an error message. Never throws: `JSON.stringify` does on a BigInt or a cycle, and a bad
+ * value must become a `PolicyValidationError`, not a TypeError.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || value === undefined) return String(value);
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
+
 /** @throws PolicyValidationError naming the action and what is wrong with it. */
 export function assertAction(value: unknown, field = 'action'): asserts value is string {
   const problem = actionProblem(value);
   if (problem !== undefined) {
-    const issue: PolicyIssue = { field, value, message: `${JSON.stringify(value)} ${problem}` };
+    const issue: PolicyIssue = { field, value, message: `${describeValue(value)} ${problem}` };
     throw new PolicyValidationError([issue]);
   }
 }

@@ -4,6 +4,7 @@
  * patterns that grant an action (`grantingPatterns`) for DynamoDB condition expressions.
  */
 export {
+  BuiltInRoleId,
   type CompiledRole,
   compileRole,
   isReservedRoleId,

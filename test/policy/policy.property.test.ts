@@ -4,6 +4,7 @@ import {
   compileRole,
   evaluate,
   grantingPatterns,
+  isAction,
   isPattern,
   PolicyValidationError,
 } from '../../policy/index.js';
@@ -95,6 +96,34 @@ describe('policy properties', () => {
     expect(grantingPatterns(a).length).toBeLessThanOrEqual(2 ** a.split(':').length + 1);
   });
 
+  test.prop(
+    [
+      fc.record(
+        {
+          tenantId: fc.oneof(fc.constant('t'), fc.anything({ withBigInt: true })),
+          roleId: fc.oneof(fc.constant('r'), fc.anything({ withBigInt: true })),
+          name: fc.oneof(fc.constant('R'), fc.anything({ withBigInt: true })),
+          allow: fc.oneof(patterns, fc.array(fc.anything({ withBigInt: true }), { maxLength: 3 })),
+          deny: fc.oneof(patterns, fc.anything({ withBigInt: true })),
+          version: fc.oneof(fc.nat(), fc.anything({ withBigInt: true })),
+        },
+        { requiredKeys: [] },
+      ),
+    ],
+    { numRuns: 300 },
+  )(
+    'arbitrary documents compile or fail with PolicyValidationError, never another crash',
+    (doc) => {
+      try {
+        const role = compileRole(doc);
+        expect(Object.isFrozen(role)).toBe(true);
+      } catch (error) {
+        expect(error).toBeInstanceOf(PolicyValidationError);
+        expect((error as PolicyValidationError).issues.length).toBeGreaterThan(0);
+      }
+    },
+  );
+
   test.prop([fc.oneof(fc.string(), fc.stringMatching(/^[a-z*:0-9_-]{0,12}$/))], { numRuns: 1000 })(
     'arbitrary strings are either valid patterns or rejected with PolicyValidationError',
     (s) => {
@@ -104,6 +133,14 @@ describe('policy properties', () => {
       } catch (error) {
         expect(error).toBeInstanceOf(PolicyValidationError);
         expect(isPattern(s)).toBe(false);
+      }
+      // As an action: granting patterns or a PolicyValidationError, likewise.
+      try {
+        expect(grantingPatterns(s)[0]).toBe(s);
+        expect(isAction(s)).toBe(true);
+      } catch (error) {
+        expect(error).toBeInstanceOf(PolicyValidationError);
+        expect(isAction(s)).toBe(false);
       }
     },
   );

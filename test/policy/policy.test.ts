@@ -2,13 +2,25 @@ import { describe, expect, it } from 'vitest';
 import {
   actionProblem,
   assertAction,
+  BuiltInRoleId,
   compileRole,
   evaluate,
   grantingPatterns,
   isPattern,
+  isReservedRoleId,
   MAX_PATTERNS,
   PolicyValidationError,
 } from '../../policy/index.js';
+
+const issuesOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyValidationError);
+    return (error as PolicyValidationError).issues;
+  }
+  throw new Error('expected a PolicyValidationError');
+};
 
 const role = (allow: string[], deny?: string[]) =>
   compileRole({
@@ -129,6 +141,45 @@ describe('compileRole', () => {
     const many = Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `p${i}`);
     expect(() => role(many)).toThrow(/at most 1000 patterns/);
     expect(() => role([`a${'x'.repeat(128)}`])).toThrow(/at most 128 characters/);
+  });
+
+  it('reports one issue for an over-long list, not one per entry', () => {
+    const many = Array.from({ length: 100_000 }, () => 'Bad');
+    expect(issuesOf(() => role(many, many)).map((i) => i.field)).toEqual(['allow', 'deny']);
+  });
+
+  it('reports the holes of a sparse list', () => {
+    const sparse = ['a:read'];
+    sparse[2] = 'b:read';
+    expect(issuesOf(() => role(sparse))).toEqual([
+      { field: 'allow', index: 1, value: undefined, message: 'undefined must be a string' },
+    ]);
+  });
+
+  it('describes values JSON cannot print without crashing', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(
+      issuesOf(() => role([10n as never, cyclic as never, null as never])).map((i) => i.message),
+    ).toEqual(['a bigint must be a string', 'an object must be a string', 'null must be a string']);
+    expect(() => assertAction(10n)).toThrow(/a bigint must be a string/);
+  });
+
+  it('accepts the reserved built-in ids: they are ordinary roles to the engine', () => {
+    expect(Object.values(BuiltInRoleId).filter(isReservedRoleId)).toEqual(['admin', 'member']);
+    expect(isReservedRoleId('pilot')).toBe(false);
+    const admin = compileRole({
+      tenantId: 't',
+      roleId: 'admin',
+      name: 'A',
+      allow: ['*'],
+      version: 1,
+    });
+    expect(evaluate(admin, 'anything:at:all').effect).toBe('allow');
+  });
+
+  it('rejects a malformed action even for an unknown role: the call site is wrong either way', () => {
+    expect(() => evaluate(undefined, 'a:b:c:d')).toThrow(PolicyValidationError);
   });
 
   it.each([null, 1, 'role', [], {}])('rejects %j with PolicyValidationError', (doc) => {
