@@ -1,13 +1,18 @@
 /** `tenantgate/tenants`: the control plane's logic and DynamoDB adapters. */
-export { builtInRoles } from './builtin-roles.js';
+export { builtInRoleItems, builtInRolePuts, builtInRoles } from './builtin-roles.js';
 export {
   PermissionDeniedError,
+  type PermissionDeniedReason,
+  ReservedRoleError,
   RoleConflictError,
   RoleNotFoundError,
+  TenantsConfigError,
   TenantsError,
 } from './errors.js';
 export {
   createGuardedWriter,
+  deniedBecause,
+  type GuardedWrite,
   type GuardedWriteRequest,
   type GuardedWriterOptions,
   MAX_GUARDED_WRITES,

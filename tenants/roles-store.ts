@@ -10,11 +10,26 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { compileRole, type RoleDocument } from '../policy/index.js';
-import { RoleConflictError, RoleNotFoundError } from './errors.js';
+import {
+  BuiltInRoleId,
+  compileRole,
+  isReservedRoleId,
+  type RoleDocument,
+} from '../policy/index.js';
+import {
+  ReservedRoleError,
+  RoleConflictError,
+  RoleNotFoundError,
+  TenantsConfigError,
+} from './errors.js';
 import { ROLE_SK_PREFIX, roleSk, tenantPk } from './keys.js';
 
-/** The stored item of a role. `allow`/`deny` are lists so an empty deny is storable and `contains` works. */
+/**
+ * The stored item of a role, validated by `compileRole` (throws `PolicyValidationError`).
+ * `allow`/`deny` are Lists, not String Sets: an empty deny is storable (an empty SS is not), the
+ * document client marshals arrays to Lists with no extra option, and `contains` tests List membership;
+ * the guarded write's condition insists on that type.
+ */
 export function roleItem(doc: RoleDocument): Record<string, unknown> {
   const role = compileRole(doc);
   return {
@@ -56,14 +71,25 @@ async function versionFailure(
   return new RoleConflictError(`role ${roleId} is not at version ${version}`, { cause: error });
 }
 
+/**
+ * Role CRUD for a tenant admin. Writes validate with `compileRole` first (`PolicyValidationError`
+ * listing every bad entry). The built-in roles come from `builtInRolePuts` at tenant creation: here
+ * `admin` and `member` cannot be created or deleted, and `admin` cannot be changed (`ReservedRoleError`).
+ */
 export interface RolesStore {
   /** Create a role at version 1. @throws RoleConflictError if it exists. */
   create(doc: Omit<RoleDocument, 'version'>): Promise<RoleDocument>;
   get(tenantId: string, roleId: string): Promise<RoleDocument | undefined>;
   list(tenantId: string): Promise<RoleDocument[]>;
-  /** Replace a role whose stored version is `doc.version`; returns it at `version + 1`. */
+  /**
+   * Replace a role whose stored version is `doc.version`; returns it at `version + 1`.
+   * @throws RoleConflictError at another version, RoleNotFoundError if absent.
+   */
   update(doc: RoleDocument): Promise<RoleDocument>;
-  /** Delete a role at the expected version. */
+  /**
+   * Delete a role at the expected version.
+   * @throws RoleConflictError at another version, RoleNotFoundError if absent.
+   */
   delete(tenantId: string, roleId: string, expectedVersion: number): Promise<void>;
 }
 
@@ -72,9 +98,18 @@ export interface RolesStoreOptions {
   readonly tableName: string;
 }
 
-export function createRolesStore({ client, tableName }: RolesStoreOptions): RolesStore {
+/** @throws TenantsConfigError for invalid options. */
+export function createRolesStore(options: RolesStoreOptions): RolesStore {
+  const issues: string[] = [];
+  if (typeof options?.client?.send !== 'function') issues.push('client must be a DynamoDB client');
+  if (typeof options?.tableName !== 'string' || options.tableName === '')
+    issues.push('tableName must be a non-empty string');
+  if (issues.length > 0) throw new TenantsConfigError(issues);
+  const { client, tableName } = options;
+
   return {
     async create(doc) {
+      if (isReservedRoleId(doc.roleId)) throw new ReservedRoleError(doc.roleId, 'create');
       const role = { ...doc, version: 1 };
       try {
         await client.send(
@@ -122,6 +157,7 @@ export function createRolesStore({ client, tableName }: RolesStoreOptions): Role
       return roles;
     },
     async update(doc) {
+      if (doc.roleId === BuiltInRoleId.admin) throw new ReservedRoleError(doc.roleId, 'update');
       const next = { ...doc, version: doc.version + 1 };
       try {
         await client.send(
@@ -138,6 +174,7 @@ export function createRolesStore({ client, tableName }: RolesStoreOptions): Role
       return next;
     },
     async delete(tenantId, roleId, expectedVersion) {
+      if (isReservedRoleId(roleId)) throw new ReservedRoleError(roleId, 'delete');
       try {
         await client.send(
           new DeleteCommand({
