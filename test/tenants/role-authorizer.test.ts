@@ -1,13 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { TenantContext } from '../../authorizer/index.js';
+import { PolicyValidationError } from '../../policy/index.js';
 import {
-  createGuardedWriter,
   createRoleAuthorizer,
   PermissionDeniedError,
-  permissionCheck,
+  type RoleAuthorizerOptions,
+  TenantsConfigError,
 } from '../../tenants/index.js';
 
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -26,13 +27,16 @@ const ctx = (role: string, tenantId = 'acme'): TenantContext => ({
   },
 });
 const pilot = {
+  PK: 'TENANT#acme',
+  SK: 'ROLE#pilot',
   tenantId: 'acme',
   roleId: 'pilot',
   name: 'Pilot',
-  allow: ['aircraft:read'],
-  deny: [],
+  allow: ['aircraft:*'],
+  deny: ['aircraft:delete'],
   version: 1,
 };
+const gets = () => mock.commandCalls(GetCommand).length;
 
 describe('role authorizer', () => {
   let t = 0;
@@ -40,98 +44,125 @@ describe('role authorizer', () => {
     mock.reset();
     t = 0;
   });
-  const make = () => createRoleAuthorizer({ tableName: 'T', now: () => t, clientFor: () => ddb });
+  const make = (options: Partial<RoleAuthorizerOptions> = {}) =>
+    createRoleAuthorizer({ tableName: 'T', now: () => t, clientFor: () => ddb, ...options });
 
-  it('loads the role with the caller client, decides, and names the reason', async () => {
+  it('loads the role with the client for the caller, decides, and names the reason', async () => {
     mock.on(GetCommand).resolves({ Item: pilot });
-    const authz = make();
+    const seen: TenantContext[] = [];
+    const authz = make({
+      clientFor: (c) => {
+        seen.push(c);
+        return ddb;
+      },
+    });
     expect(await authz.authorize(ctx('pilot'), 'aircraft:read')).toEqual({
       effect: 'allow',
       reason: 'allowed',
-      matched: 'aircraft:read',
+      matched: 'aircraft:*',
     });
-    const error = await authz.enforce(ctx('pilot'), 'aircraft:update').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PermissionDeniedError);
-    expect((error as PermissionDeniedError).reason).toBe('no-match');
-    expect(mock.commandCalls(GetCommand)[0]?.args[0].input.Key).toEqual({
-      PK: 'TENANT#acme',
-      SK: 'ROLE#pilot',
+    expect(seen[0]?.credentials.accessKeyId).toBe('A');
+    expect(mock.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: 'T',
+      Key: { PK: 'TENANT#acme', SK: 'ROLE#pilot' },
     });
+    await expect(authz.enforce(ctx('pilot'), 'aircraft:read')).resolves.toBeUndefined();
   });
 
-  it('caches compiled roles per (tenant, role) for the TTL, with one load for concurrent checks', async () => {
+  it.each([
+    ['billing:read', 'no-match', undefined],
+    ['aircraft:delete', 'explicit-deny', 'aircraft:delete'],
+  ])('enforce(%s) throws PermissionDeniedError (%s)', async (action, reason, matched) => {
+    mock.on(GetCommand).resolves({ Item: pilot });
+    const error = await make()
+      .enforce(ctx('pilot'), action)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect(error).toMatchObject({ action, reason, matched });
+    expect((error as Error).message).toContain(action);
+  });
+
+  it('caches compiled roles per (tenant, role) for the TTL, one load for concurrent checks', async () => {
     mock.on(GetCommand).resolves({ Item: pilot });
     const authz = make();
     await Promise.all(
       Array.from({ length: 10 }, () => authz.authorize(ctx('pilot'), 'aircraft:read')),
     );
+    expect(gets()).toBe(1);
     t = 29_999;
     await authz.authorize(ctx('pilot'), 'aircraft:read');
-    expect(mock.commandCalls(GetCommand)).toHaveLength(1);
+    expect(gets()).toBe(1);
     await authz.authorize(ctx('pilot', 'other'), 'aircraft:read');
-    expect(mock.commandCalls(GetCommand)).toHaveLength(2);
+    await authz.authorize(ctx('other'), 'aircraft:read');
+    expect(gets()).toBe(3);
     t = 30_000;
     await authz.authorize(ctx('pilot'), 'aircraft:read');
-    expect(mock.commandCalls(GetCommand)).toHaveLength(3);
+    expect(gets()).toBe(4);
   });
 
-  it('a missing role or a token without a role is unknown-role', async () => {
+  it('keeps at most maxEntries roles, evicting the oldest', async () => {
+    mock.on(GetCommand).resolves({ Item: pilot });
+    const authz = make({ maxEntries: 2 });
+    for (const role of ['a', 'b', 'c']) await authz.authorize(ctx(role), 'aircraft:read');
+    expect(gets()).toBe(3);
+    await authz.authorize(ctx('c'), 'aircraft:read');
+    await authz.authorize(ctx('b'), 'aircraft:read');
+    expect(gets()).toBe(3);
+    await authz.authorize(ctx('a'), 'aircraft:read');
+    expect(gets()).toBe(4);
+  });
+
+  it('does not cache a failed load: the next check reads again', async () => {
+    mock.on(GetCommand).rejectsOnce(new Error('throttled')).resolves({ Item: pilot });
+    const authz = make();
+    await expect(authz.authorize(ctx('pilot'), 'aircraft:read')).rejects.toThrow('throttled');
+    expect((await authz.authorize(ctx('pilot'), 'aircraft:read')).effect).toBe('allow');
+    expect(gets()).toBe(2);
+  });
+
+  it('a missing role is unknown-role; a role id that cannot exist is not even read', async () => {
     mock.on(GetCommand).resolves({});
-    expect(await make().authorize(ctx('ghost'), 'aircraft:read')).toEqual({
-      effect: 'deny',
-      reason: 'unknown-role',
-    });
-    expect(await make().authorize(ctx(''), 'aircraft:read')).toEqual({
-      effect: 'deny',
-      reason: 'unknown-role',
-    });
-  });
-});
-
-describe('guarded write', () => {
-  beforeEach(() => mock.reset());
-
-  it('sends the permission check first, then the writes, in one transaction', async () => {
-    mock.on(TransactWriteCommand).resolves({});
-    const write = createGuardedWriter({ client: ddb, tableName: 'T' });
-    await write({
-      tenantId: 'acme',
-      roleId: 'pilot',
-      action: 'aircraft:update',
-      writes: [{ Put: { TableName: 'T', Item: { PK: 'x', SK: 'y' } } }],
-    });
-    const items = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items).toHaveLength(2);
-    expect(items[0]).toEqual(permissionCheck('T', 'acme', 'pilot', 'aircraft:update'));
-    expect(items[0]?.ConditionCheck?.ExpressionAttributeValues).toEqual({
-      ':g0': 'aircraft:update',
-      ':g1': '*:update',
-      ':g2': 'aircraft:*',
-      ':g3': '*:*',
-      ':g4': '*',
-    });
-  });
-
-  it('maps a failed check to PermissionDeniedError; other cancellations surface as they are', async () => {
-    const cancelled = (code: string) =>
-      Object.assign(new Error('cancelled'), {
-        name: 'TransactionCanceledException',
-        CancellationReasons: [{ Code: code }, { Code: 'None' }],
+    for (const role of ['ghost', '', 'Admin', 'a#b', 'x'.repeat(65)]) {
+      expect(await make().authorize(ctx(role), 'aircraft:read')).toEqual({
+        effect: 'deny',
+        reason: 'unknown-role',
       });
-    const write = createGuardedWriter({ client: ddb, tableName: 'T' });
-    const req = {
-      tenantId: 'acme',
-      roleId: 'pilot',
-      action: 'aircraft:update',
-      writes: [{ Put: { TableName: 'T', Item: {} } }],
-    };
-    mock
-      .on(TransactWriteCommand)
-      .rejectsOnce(cancelled('ConditionalCheckFailed'))
-      .rejectsOnce(cancelled('TransactionConflict'));
-    await expect(write(req)).rejects.toBeInstanceOf(PermissionDeniedError);
-    await expect(write(req)).rejects.toThrow('cancelled');
-    await expect(write({ ...req, writes: [] })).rejects.toThrow(RangeError);
-    await expect(write({ ...req, action: 'Bad Action' })).rejects.toThrow(/segment/);
+    }
+    expect(gets()).toBe(1);
+    await expect(make().enforce(ctx('ghost'), 'aircraft:read')).rejects.toMatchObject({
+      reason: 'unknown-role',
+    });
+  });
+
+  it('fails closed, loudly, on a stored role that is not valid', async () => {
+    mock.on(GetCommand).resolves({ Item: { ...pilot, allow: 'aircraft:read' } });
+    await expect(make().authorize(ctx('pilot'), 'aircraft:read')).rejects.toBeInstanceOf(
+      PolicyValidationError,
+    );
+  });
+
+  it('rejects a malformed action at the call site', async () => {
+    mock.on(GetCommand).resolves({ Item: pilot });
+    await expect(make().authorize(ctx('pilot'), 'Aircraft Read')).rejects.toBeInstanceOf(
+      PolicyValidationError,
+    );
+  });
+
+  it('validates its options once, listing every problem', () => {
+    let error: unknown;
+    try {
+      createRoleAuthorizer({
+        tableName: '',
+        ttlMs: -1,
+        maxEntries: 0,
+        now: 5 as unknown as () => number,
+        clientFor: 'x' as unknown as () => DynamoDBDocumentClient,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TenantsConfigError);
+    expect((error as TenantsConfigError).issues).toHaveLength(5);
+    expect(() => createRoleAuthorizer({ tableName: 'T' })).not.toThrow();
   });
 });

@@ -1,0 +1,157 @@
+import {
+  type CancellationReason,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { PolicyValidationError } from '../../policy/index.js';
+import {
+  createGuardedWriter,
+  deniedBecause,
+  MAX_GUARDED_WRITES,
+  PermissionDeniedError,
+  permissionCheck,
+  TenantsConfigError,
+  type TransactItem,
+} from '../../tenants/index.js';
+
+const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const mock = mockClient(ddb);
+const put: TransactItem = { Put: { TableName: 'T', Item: { PK: 'TENANT#acme', SK: 'A#1' } } };
+const request = { tenantId: 'acme', roleId: 'pilot', action: 'aircraft:update', writes: [put] };
+const cancelled = (...reasons: CancellationReason[]) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: reasons,
+  });
+const list = (...xs: string[]) => ({ L: xs.map((S) => ({ S })) });
+
+describe('permissionCheck', () => {
+  it('checks existence, list types, one granting allow and no granting deny', () => {
+    const check = permissionCheck('T', 'acme', 'pilot', 'aircraft:update').ConditionCheck;
+    expect(check?.Key).toEqual({ PK: 'TENANT#acme', SK: 'ROLE#pilot' });
+    expect(check?.ExpressionAttributeValues).toEqual({
+      ':list': 'L',
+      ':g0': 'aircraft:update',
+      ':g1': '*:update',
+      ':g2': 'aircraft:*',
+      ':g3': '*:*',
+      ':g4': '*',
+    });
+    expect(check?.ConditionExpression).toBe(
+      'attribute_exists(PK) AND attribute_type(#allow, :list) AND ' +
+        '(attribute_not_exists(#deny) OR attribute_type(#deny, :list)) AND ' +
+        '(contains(#allow, :g0) OR contains(#allow, :g1) OR contains(#allow, :g2) OR ' +
+        'contains(#allow, :g3) OR contains(#allow, :g4)) AND NOT contains(#deny, :g0) AND ' +
+        'NOT contains(#deny, :g1) AND NOT contains(#deny, :g2) AND NOT contains(#deny, :g3) AND ' +
+        'NOT contains(#deny, :g4)',
+    );
+    expect(check?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+  });
+
+  it('stays within expression limits for the longest action (9 patterns)', () => {
+    const action = `${'a'.repeat(42)}:${'b'.repeat(42)}:${'c'.repeat(42)}`;
+    const check = permissionCheck('T', 'acme', 'pilot', action).ConditionCheck;
+    expect(Object.keys(check?.ExpressionAttributeValues ?? {})).toHaveLength(10);
+    // DynamoDB: expressions up to 4 KB, substitution values up to 2 MB in all.
+    expect(check?.ConditionExpression?.length).toBeLessThan(4096);
+  });
+
+  it('rejects a malformed action', () => {
+    expect(() => permissionCheck('T', 'acme', 'pilot', 'aircraft:*')).toThrow(
+      PolicyValidationError,
+    );
+  });
+});
+
+describe('deniedBecause', () => {
+  it.each([
+    [undefined, 'unknown-role', undefined],
+    [{ allow: list('*'), deny: list('aircraft:*') }, 'explicit-deny', 'aircraft:*'],
+    [{ allow: list('*'), deny: list('*', 'aircraft:update') }, 'explicit-deny', 'aircraft:update'],
+    [{ allow: list('billing:read') }, 'no-match', undefined],
+    [{ allow: list('billing:read'), deny: list() }, 'no-match', undefined],
+    [{ allow: { S: 'aircraft:update-all' }, deny: list() }, 'invalid-role', undefined],
+    [{ allow: list('*'), deny: { M: {} } }, 'invalid-role', undefined],
+    [{ allow: { L: [{ N: '1' }] } }, 'invalid-role', undefined],
+    [{ deny: list() }, 'invalid-role', undefined],
+  ])('%j → %s', (item, reason, matched) => {
+    expect(deniedBecause('aircraft:update', item)).toEqual({
+      reason,
+      ...(matched ? { matched } : {}),
+    });
+  });
+});
+
+describe('guarded write', () => {
+  beforeEach(() => mock.reset());
+  const write = () => createGuardedWriter({ client: ddb, tableName: 'T' });
+
+  it('sends the permission check first, then the writes, in one transaction', async () => {
+    mock.on(TransactWriteCommand).resolves({});
+    const del: TransactItem = { Delete: { TableName: 'T', Key: { PK: 'TENANT#acme', SK: 'A#2' } } };
+    await write()({ ...request, writes: [put, del] });
+    const calls = mock.commandCalls(TransactWriteCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input.TransactItems).toEqual([
+      permissionCheck('T', 'acme', 'pilot', 'aircraft:update'),
+      put,
+      del,
+    ]);
+  });
+
+  it('maps a failed role check to PermissionDeniedError with the reason the check saw', async () => {
+    mock
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        cancelled(
+          { Code: 'ConditionalCheckFailed', Item: { allow: list('*'), deny: list('*:update') } },
+          { Code: 'None' },
+        ),
+      )
+      .rejectsOnce(cancelled({ Code: 'ConditionalCheckFailed' }, { Code: 'None' }));
+    const first = await write()(request).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(PermissionDeniedError);
+    expect(first).toMatchObject({
+      action: 'aircraft:update',
+      reason: 'explicit-deny',
+      matched: '*:update',
+    });
+    expect((first as Error).cause).toBeInstanceOf(TransactionCanceledException);
+    await expect(write()(request)).rejects.toMatchObject({ reason: 'unknown-role' });
+  });
+
+  it.each([
+    ['a conflicting transaction', [{ Code: 'TransactionConflict' }, { Code: 'None' }]],
+    ["the caller's own condition", [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }]],
+  ])('lets %s surface as it is', async (_, reasons) => {
+    const error = cancelled(...reasons);
+    mock.on(TransactWriteCommand).rejects(error);
+    await expect(write()(request)).rejects.toBe(error);
+  });
+
+  it('lets other errors surface as they are', async () => {
+    const error = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    mock.on(TransactWriteCommand).rejects(error);
+    await expect(write()(request)).rejects.toBe(error);
+  });
+
+  it('refuses empty and oversized batches and malformed actions before sending', async () => {
+    await expect(write()({ ...request, writes: [] })).rejects.toThrow(RangeError);
+    const many = Array.from({ length: MAX_GUARDED_WRITES + 1 }, () => put);
+    await expect(write()({ ...request, writes: many })).rejects.toThrow(/1 to 99 writes/);
+    await expect(write()({ ...request, action: 'Bad Action' })).rejects.toBeInstanceOf(
+      PolicyValidationError,
+    );
+    expect(mock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('validates its options, listing every problem', () => {
+    const bad = () => createGuardedWriter({ client: {} as DynamoDBDocumentClient, tableName: '' });
+    expect(bad).toThrow(TenantsConfigError);
+    expect(bad).toThrow(/client[\s\S]*tableName/);
+  });
+});
