@@ -1,18 +1,29 @@
 /**
- * Against the real DynamoDB Local: role CRUD with optimistic versions, and the guarded transaction
- * agreeing with `evaluate` on random (role, action) pairs — a denied transaction writes nothing.
+ * Against the real DynamoDB Local: role CRUD with optimistic versions, tenant creation with the
+ * built-in roles, and the guarded transaction agreeing with `evaluate` (effect, reason and deciding
+ * pattern) on random (role, action) pairs — a denied transaction writes nothing.
  */
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantContext } from '../../authorizer/index.js';
 import { compileRole, evaluate } from '../../policy/index.js';
 import {
-  builtInRoles,
+  builtInRolePuts,
   createGuardedWriter,
+  createRoleAuthorizer,
   createRolesStore,
   PermissionDeniedError,
+  ReservedRoleError,
   RoleConflictError,
   RoleNotFoundError,
+  roleItem,
+  type TransactItem,
 } from '../../tenants/index.js';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../fixtures/dynamodb-local.js';
 
@@ -21,6 +32,20 @@ const TABLE = 'tenantgate-roles';
 describe('roles against DynamoDB Local', () => {
   let ddb: DynamoDbLocal;
   let doc: DynamoDBDocumentClient;
+  const read = async (PK: string, SK: string) =>
+    (await doc.send(new GetCommand({ TableName: TABLE, Key: { PK, SK } }))).Item;
+  const putData = (tenantId: string, SK: string): TransactItem => ({
+    Put: { TableName: TABLE, Item: { PK: `TENANT#${tenantId}`, SK, v: 1 } },
+  });
+  /** The guarded write's outcome as a decision-like value, for comparison with `evaluate`. */
+  const outcome = (p: Promise<void>) =>
+    p.then(
+      () => ({ effect: 'allow' }),
+      (e: unknown) => {
+        if (!(e instanceof PermissionDeniedError)) throw e;
+        return { effect: 'deny', reason: e.reason, ...(e.matched ? { matched: e.matched } : {}) };
+      },
+    );
 
   beforeAll(async () => {
     ddb = await startDynamoDbLocal();
@@ -29,6 +54,31 @@ describe('roles against DynamoDB Local', () => {
   });
   afterAll(async () => {
     await ddb?.stop();
+  });
+
+  it('creates a tenant with its built-in roles in one transaction, once', async () => {
+    const store = createRolesStore({ client: doc, tableName: TABLE });
+    const tenant: TransactItem = {
+      Put: {
+        TableName: TABLE,
+        Item: { PK: 'TENANT#crud', SK: 'TENANT', name: 'Crud Air' },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    };
+    const createTenant = () =>
+      doc.send(
+        new TransactWriteCommand({ TransactItems: [tenant, ...builtInRolePuts(TABLE, 'crud')] }),
+      );
+    await createTenant();
+    await expect(createTenant()).rejects.toMatchObject({ name: 'TransactionCanceledException' });
+    expect((await store.list('crud')).map((r) => [r.roleId, r.version])).toEqual([
+      ['admin', 1],
+      ['member', 1],
+    ]);
+    const admin = await store.get('crud', 'admin');
+    if (!admin) throw new Error('admin missing');
+    await expect(store.update(admin)).rejects.toBeInstanceOf(ReservedRoleError);
+    await expect(store.delete('crud', 'member', 1)).rejects.toBeInstanceOf(ReservedRoleError);
   });
 
   it('creates, reads, lists, updates at the expected version, refuses stale versions, deletes', async () => {
@@ -43,27 +93,42 @@ describe('roles against DynamoDB Local', () => {
     await expect(
       store.create({ tenantId: 'crud', roleId: 'pilot', name: 'Again', allow: [] }),
     ).rejects.toBeInstanceOf(RoleConflictError);
-    for (const role of builtInRoles('crud')) await store.create(role);
-    expect((await store.list('crud')).map((r) => r.roleId).sort()).toEqual([
-      'admin',
-      'member',
-      'pilot',
-    ]);
+    expect((await store.list('crud')).map((r) => r.roleId)).toEqual(['admin', 'member', 'pilot']);
     const updated = await store.update({ ...created, allow: ['aircraft:read', 'aircraft:fly'] });
     expect(updated.version).toBe(2);
-    expect((await store.get('crud', 'pilot'))?.allow).toEqual(['aircraft:read', 'aircraft:fly']);
+    expect(await store.get('crud', 'pilot')).toEqual({
+      ...updated,
+      deny: [],
+    });
     await expect(store.update({ ...created, name: 'stale' })).rejects.toBeInstanceOf(
       RoleConflictError,
     );
+    expect((await store.get('crud', 'pilot'))?.name).toBe('Pilot');
     await expect(store.update({ ...created, roleId: 'ghost' })).rejects.toBeInstanceOf(
       RoleNotFoundError,
     );
     await expect(store.delete('crud', 'pilot', 1)).rejects.toBeInstanceOf(RoleConflictError);
     await store.delete('crud', 'pilot', 2);
     expect(await store.get('crud', 'pilot')).toBeUndefined();
+    await expect(store.delete('crud', 'pilot', 2)).rejects.toBeInstanceOf(RoleNotFoundError);
     await expect(
       store.create({ tenantId: 'crud', roleId: 'Bad!', name: 'x', allow: [] }),
     ).rejects.toThrow(/roleId/);
+    // Other tenants' roles stay out of the listing.
+    expect((await store.list('nobody')).length).toBe(0);
+  });
+
+  it('of concurrent updates at one version, exactly one wins', async () => {
+    const store = createRolesStore({ client: doc, tableName: TABLE });
+    const base = await store.create({ tenantId: 'race', roleId: 'ops', name: 'Ops', allow: [] });
+    const results = await Promise.allSettled(
+      ['a:read', 'b:read', 'c:read', 'd:read'].map((p) => store.update({ ...base, allow: [p] })),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(RoleConflictError);
+    expect((await store.get('race', 'ops'))?.version).toBe(2);
   });
 
   it('a pilot cannot update aircraft and writes nothing; a maintenance chief can', async () => {
@@ -73,43 +138,98 @@ describe('roles against DynamoDB Local', () => {
       tenantId: 'school',
       roleId: 'pilot',
       name: 'Pilot',
-      allow: ['aircraft:read', 'aircraft:list'],
+      allow: ['aircraft:*'],
+      deny: ['aircraft:update', 'aircraft:create'],
     });
     await store.create({
       tenantId: 'school',
       roleId: 'maintenance-chief',
       name: 'Maintenance chief',
-      allow: ['aircraft:*'],
+      allow: ['aircraft:create', 'aircraft:update'],
     });
-    const write = (roleId: string) =>
-      guardedWrite({
-        tenantId: 'school',
-        roleId,
-        action: 'aircraft:update',
-        writes: [
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { PK: 'TENANT#school', SK: 'AIRCRAFT#N123', by: roleId },
-            },
-          },
-        ],
-      });
-    const denied = await write('pilot').catch((e: unknown) => e);
-    expect(denied).toBeInstanceOf(PermissionDeniedError);
-    expect((denied as PermissionDeniedError).action).toBe('aircraft:update');
-    const key = { PK: 'TENANT#school', SK: 'AIRCRAFT#N123' };
-    expect((await doc.send(new GetCommand({ TableName: TABLE, Key: key }))).Item).toBeUndefined();
+    const write = (roleId: string, action = 'aircraft:update') =>
+      guardedWrite({ tenantId: 'school', roleId, action, writes: [putData('school', 'A#N123')] });
+    expect(await outcome(write('pilot'))).toEqual({
+      effect: 'deny',
+      reason: 'explicit-deny',
+      matched: 'aircraft:update',
+    });
+    expect(await read('TENANT#school', 'A#N123')).toBeUndefined();
+    expect(await outcome(write('maintenance-chief', 'aircraft:delete'))).toEqual({
+      effect: 'deny',
+      reason: 'no-match',
+    });
+    expect(await outcome(write('nobody'))).toEqual({ effect: 'deny', reason: 'unknown-role' });
+    expect(await read('TENANT#school', 'A#N123')).toBeUndefined();
     await write('maintenance-chief');
-    expect((await doc.send(new GetCommand({ TableName: TABLE, Key: key }))).Item?.by).toBe(
-      'maintenance-chief',
-    );
-    await expect(write('nobody')).rejects.toBeInstanceOf(PermissionDeniedError);
+    expect(await read('TENANT#school', 'A#N123')).toBeDefined();
+  });
+
+  it('the cached authorizer may see a role edit late; the guarded write never does', async () => {
+    const store = createRolesStore({ client: doc, tableName: TABLE });
+    const guardedWrite = createGuardedWriter({ client: doc, tableName: TABLE });
+    const role = await store.create({
+      tenantId: 'stale',
+      roleId: 'chief',
+      name: 'Chief',
+      allow: ['aircraft:update'],
+    });
+    const ctx = { tenantId: 'stale', role: 'chief' } as TenantContext;
+    const authz = createRoleAuthorizer({ tableName: TABLE, now: () => 0, clientFor: () => doc });
+    expect((await authz.authorize(ctx, 'aircraft:update')).effect).toBe('allow');
+    await store.update({ ...role, deny: ['aircraft:*'] });
+    // Within the TTL the authorizer still answers from its compiled copy (documented staleness)…
+    expect((await authz.authorize(ctx, 'aircraft:update')).effect).toBe('allow');
+    // …but the write's own check reads the role inside the transaction.
+    const write = guardedWrite({
+      tenantId: 'stale',
+      roleId: 'chief',
+      action: 'aircraft:update',
+      writes: [putData('stale', 'A#1')],
+    });
+    expect(await outcome(write)).toEqual({
+      effect: 'deny',
+      reason: 'explicit-deny',
+      matched: 'aircraft:*',
+    });
+    expect(await read('TENANT#stale', 'A#1')).toBeUndefined();
+  });
+
+  it('refuses a role item whose lists are of another type (a String allow is a substring test)', async () => {
+    const guardedWrite = createGuardedWriter({ client: doc, tableName: TABLE });
+    const plant = (roleId: string, attrs: Record<string, unknown>) =>
+      doc.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { PK: 'TENANT#types', SK: `ROLE#${roleId}`, roleId, ...attrs },
+        }),
+      );
+    await plant('string-allow', { allow: 'aircraft:update-all', deny: [] });
+    await plant('map-deny', { allow: ['*'], deny: { x: 'aircraft:update' } });
+    await plant('set-allow', { allow: new Set(['aircraft:update']), deny: [] });
+    await plant('no-deny', { allow: ['aircraft:update'] });
+    const write = (roleId: string, SK: string) =>
+      outcome(
+        guardedWrite({
+          tenantId: 'types',
+          roleId,
+          action: 'aircraft:update',
+          writes: [putData('types', SK)],
+        }),
+      );
+    for (const roleId of ['string-allow', 'map-deny', 'set-allow']) {
+      expect(await write(roleId, `D#${roleId}`)).toEqual({
+        effect: 'deny',
+        reason: 'invalid-role',
+      });
+      expect(await read('TENANT#types', `D#${roleId}`)).toBeUndefined();
+    }
+    // A missing deny means no denies.
+    expect(await write('no-deny', 'D#no-deny')).toEqual({ effect: 'allow' });
   });
 
   it('differential: evaluate and the guarded transaction agree on 200+ random (role, action) pairs', async () => {
     const guardedWrite = createGuardedWriter({ client: doc, tableName: TABLE });
-    const store = createRolesStore({ client: doc, tableName: TABLE });
     const seg = fc.constantFrom('aircraft', 'billing', 'read', 'update', 'x');
     const action = fc.array(seg, { minLength: 1, maxLength: 3 }).map((s) => s.join(':'));
     const pattern = fc.oneof(
@@ -130,49 +250,53 @@ describe('roles against DynamoDB Local', () => {
       }),
       { numRuns: 220, seed: 20261122 },
     );
-    let allowed = 0;
-    for (const [i, c] of cases.entries()) {
-      const tenantId = `diff${i}`;
-      if (c.exists)
-        await store.create({ tenantId, roleId: 'r', name: 'R', allow: c.allow, deny: c.deny });
-      const expected = c.exists
-        ? evaluate(
+    // One table, one partition per pair; roles written in batches of 25 so setup stays quick.
+    const roles = cases.flatMap((c, i) =>
+      c.exists
+        ? [
             compileRole({
-              tenantId,
+              tenantId: `diff${i}`,
               roleId: 'r',
               name: 'R',
               allow: c.allow,
               deny: c.deny,
               version: 1,
             }),
-            c.action,
-          )
-        : evaluate(undefined, c.action);
-      const key = { PK: `TENANT#${tenantId}`, SK: 'DATA#1' };
-      const outcome = await guardedWrite({
-        tenantId,
-        roleId: 'r',
-        action: c.action,
-        writes: [{ Put: { TableName: TABLE, Item: { ...key, v: 1 } } }],
-      }).then(
-        () => 'allow',
-        (e: unknown) => {
-          if (e instanceof PermissionDeniedError) return 'deny';
-          throw e;
-        },
+          ]
+        : [],
+    );
+    for (let i = 0; i < roles.length; i += 25) {
+      await doc.send(
+        new TransactWriteCommand({
+          TransactItems: roles
+            .slice(i, i + 25)
+            .map((r) => ({ Put: { TableName: TABLE, Item: roleItem(r) } })),
+        }),
       );
-      const written =
-        (await doc.send(new GetCommand({ TableName: TABLE, Key: key }))).Item !== undefined;
-      expect({ i, ...c, outcome, written }).toEqual({
+    }
+    const byTenant = new Map(roles.map((r) => [r.tenantId, r]));
+    const tally = { allowed: 0, 'explicit-deny': 0, 'no-match': 0, 'unknown-role': 0 };
+    for (const [i, c] of cases.entries()) {
+      const tenantId = `diff${i}`;
+      const expected = evaluate(byTenant.get(tenantId), c.action);
+      const got = await outcome(
+        guardedWrite({ tenantId, roleId: 'r', action: c.action, writes: [putData(tenantId, 'D')] }),
+      );
+      const written = (await read(`TENANT#${tenantId}`, 'D')) !== undefined;
+      const want =
+        expected.effect === 'allow' ? { effect: 'allow' } : { ...expected, effect: 'deny' };
+      expect({ i, ...c, got, written }).toEqual({
         i,
         ...c,
-        outcome: expected.effect,
+        got: want,
         written: expected.effect === 'allow',
       });
-      if (outcome === 'allow') allowed++;
+      tally[expected.reason]++;
     }
-    // Both outcomes must be well represented for the agreement to mean something.
-    expect(allowed).toBeGreaterThan(20);
-    expect(cases.length - allowed).toBeGreaterThan(20);
+    // Every outcome must be well represented for the agreement to mean something.
+    expect(tally.allowed).toBeGreaterThan(20);
+    expect(tally['explicit-deny']).toBeGreaterThan(10);
+    expect(tally['no-match']).toBeGreaterThan(10);
+    expect(tally['unknown-role']).toBeGreaterThan(10);
   });
 });
