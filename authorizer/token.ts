@@ -1,8 +1,8 @@
 /**
  * ID token verification: the only file that imports aws-jwt-verify. The production
  * `CognitoJwtVerifier` over one or several user pools, fronted by a small verified-token cache:
- * a repeated token costs a SHA-256 and a Map lookup (~1.5 µs) instead of an RS256 verify through
- * aws-jwt-verify (~47 µs).
+ * a repeated token costs a SHA-256 and a Map lookup (~1.6–1.9 µs per verify, measured with a 920-byte
+ * token on a 2-core box) instead of an RS256 verify through aws-jwt-verify (~50–55 µs there).
  */
 import * as nodeCrypto from 'node:crypto';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
@@ -94,8 +94,8 @@ const DEFAULT_CACHE_SIZE = 5000;
 
 /**
  * SHA-256 of the whole token as the cache key. Keying by the token itself would be exact too but
- * holds ~1 KB per entry (5 MB at the default size) against 44 bytes; a key of the signature alone
- * would let a forged payload that reuses a real signature hit. SHA-256 is collision resistant and
+ * keeps another ~1 KB string per entry (~5 MB at the default size) against 44 bytes; a key of the
+ * signature alone would let a forged payload that reuses a real signature hit. SHA-256 is collision resistant and
  * costs ~1.1 µs for a 1 KB token with the one-shot `crypto.hash` (Node ≥ 20.12; ~1.8 µs through
  * `createHash`, the fallback). A faster non-cryptographic hash would need the token compared on hit.
  */
