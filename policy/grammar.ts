@@ -65,6 +65,22 @@ export function assertAction(value: unknown, field = 'action'): asserts value is
 const memo = new Map<string, readonly string[]>();
 const MEMO_LIMIT = 10_000;
 
+function popcount(m: number): number {
+  let c = 0;
+  for (let x = m; x; x &= x - 1) c++;
+  return c;
+}
+
+/**
+ * Per segment count n, the masks of segments to replace by `*`, fewest first (exact grant first), in a
+ * fixed order; built once at load. For n = 1 the all-`*` mask is `*` itself, added last anyway.
+ */
+const MASKS: readonly (readonly number[])[] = Array.from({ length: MAX_SEGMENTS + 1 }, (_, n) =>
+  Array.from({ length: 1 << n }, (_, m) => m)
+    .filter((m) => n > 1 || m === 0)
+    .sort((a, b) => popcount(a) - popcount(b) || a - b),
+);
+
 /**
  * Every pattern that matches `action`, most specific first: each subset of its segments replaced by
  * `*`, then `*` alone — at most 2^n + 1 patterns for n segments.
@@ -75,25 +91,13 @@ export function grantingPatterns(action: string): readonly string[] {
   if (known !== undefined) return known;
   assertAction(action);
   const segments = action.split(':');
-  const n = segments.length;
   const patterns: string[] = [];
-  // Masks in order of popcount so that exact grants come first, `*` alone last.
-  const masks = Array.from({ length: 1 << n }, (_, m) => m).sort(
-    (a, b) => popcount(a) - popcount(b) || a - b,
-  );
-  for (const mask of masks) {
-    const pattern = segments.map((s, i) => (mask & (1 << i) ? ANY : s)).join(':');
-    if (!patterns.includes(pattern)) patterns.push(pattern);
+  for (const mask of MASKS[segments.length] ?? []) {
+    patterns.push(segments.map((s, i) => (mask & (1 << i) ? ANY : s)).join(':'));
   }
-  if (!patterns.includes(ANY)) patterns.push(ANY);
+  patterns.push(ANY);
   const frozen = Object.freeze(patterns);
   if (memo.size >= MEMO_LIMIT) memo.clear();
   memo.set(action, frozen);
   return frozen;
 }
-
-const popcount = (m: number) => {
-  let c = 0;
-  for (let x = m; x; x &= x - 1) c++;
-  return c;
-};
