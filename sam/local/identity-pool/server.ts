@@ -1,277 +1,341 @@
 /**
- * A stand-in for Cognito Identity (identity pools), which has no emulator anywhere. It speaks AWS's
- * awsJson1_1 protocol for GetId and GetCredentialsForIdentity, so the production
- * `@aws-sdk/client-cognito-identity` talks to it unchanged (`AWS_ENDPOINT_URL_COGNITO_IDENTITY`). It
- * checks every Logins token as the service does — RS256 signature against the pool's JWKS, issuer,
- * audience among the configured clients, `token_use: id`, expiry — and answers with AWS's error names.
- * IdentityIds are stable per user; credentials carry the principal tags the template maps, and are
- * registered in `sessions` for the local DynamoDB isolation layer.
+ * A stand-in for Cognito Identity (identity pools), which has no emulator anywhere. It serves the
+ * two operations of the enhanced flow, GetId and GetCredentialsForIdentity, over AWS's awsJson1_1
+ * protocol on loopback, so the production `@aws-sdk/client-cognito-identity` talks to it unchanged
+ * (`AWS_ENDPOINT_URL_COGNITO_IDENTITY` or the client's `endpoint`). Requests may be signed or not
+ * (both operations are public in AWS; the SDK sends them unsigned); signatures are not checked.
+ *
+ * Every `Logins` token is checked as the service does (tokens.ts), errors carry the service's
+ * exception names (protocol.ts), IdentityIds are stable per user, and the credentials handed out
+ * carry the principal tags of the configured claim mapping and are kept in `sessions` for the local
+ * DynamoDB isolation layer (sessions.ts).
  */
-import { createHash, createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SamError } from '../../errors.js';
-
-export interface IdentityPoolProvider {
-  /** `cognito-idp.<region>.amazonaws.com/<userPoolId>`: the Logins key. */
-  readonly providerName: string;
-  readonly clientIds: readonly string[];
-  /** The pool's JWKS, or where to fetch it (cognito-local's `/<poolId>/.well-known/jwks.json`). */
-  readonly jwks?: { keys: Record<string, unknown>[] };
-  readonly jwksUri?: string;
-}
+import type { Logger } from '../../../authorizer/index.js';
+import {
+  IdentityPoolConfigError,
+  IdentityPoolError,
+  ServiceError,
+  ServiceErrorType,
+} from './errors.js';
+import {
+  decodeGetCredentialsForIdentityInput,
+  decodeGetIdInput,
+  errorResponse,
+  type GetCredentialsForIdentityInput,
+  type GetIdInput,
+  OPERATIONS,
+  type Operation,
+  parseJsonObject,
+  parseTarget,
+  readBody,
+  successResponse,
+  writeResponse,
+} from './protocol.js';
+import {
+  createSessionStore,
+  identityIdFor,
+  isValidTagKey,
+  MAX_TAG_VALUE_LENGTH,
+  principalTagsFor,
+  type RandomBytes,
+  type SessionRegistry,
+} from './sessions.js';
+import { createLoginVerifier, type IdentityPoolProvider, providerIssues } from './tokens.js';
 
 export interface IdentityPoolOptions {
+  /** The identity pool's region, e.g. `us-east-1`; IdentityIds start with it. */
   readonly region: string;
+  /** `<region>:<uuid>`, e.g. the template's `!Ref IdentityPool` in a deployed stack. */
   readonly identityPoolId: string;
+  /** The user pools the identity pool trusts (`CognitoIdentityProviders`). */
   readonly providers: readonly IdentityPoolProvider[];
-  /** Principal tag → claim, as in `AWS::Cognito::IdentityPoolPrincipalTag`. */
+  /**
+   * Principal tag → claim (`AWS::Cognito::IdentityPoolPrincipalTag.PrincipalTags`), e.g.
+   * `{ tenant_id: 'custom:tenant_id', user_id: 'sub' }`. At most 50 entries.
+   */
   readonly principalTags: Readonly<Record<string, string>>;
+  /** Lifetime of the credentials handed out. Default 3600 (Cognito's), 1–43 200. */
   readonly credentialsTtlSeconds?: number;
+  /** Milliseconds since the epoch. Default `Date.now`. */
   readonly now?: () => number;
+  /** Default 0: a free port. */
   readonly port?: number;
+  /** A loopback address: `127.0.0.1` (default), `::1` or `localhost`. */
   readonly host?: string;
+  /** For `jwksUri` downloads. Default the global `fetch`. */
+  readonly fetch?: typeof fetch;
+  /** Randomness of access keys, secrets and session tokens. Default `crypto.randomBytes`. */
+  readonly randomBytes?: RandomBytes;
+  /** Timeout of one JWKS download. Default 3000 ms. */
+  readonly jwksTimeoutMs?: number;
+  /** An unknown `kid` refetches the JWKS at most once per this interval. Default 10 000 ms. */
+  readonly jwksRefetchIntervalMs?: number;
+  /** Where internal errors (bugs) are reported. Default: nowhere. */
+  readonly logger?: Logger;
 }
 
-export interface Session {
-  readonly identityId: string;
-  readonly principalTags: Readonly<Record<string, string>>;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  readonly expiration: Date;
+/** Calls received per operation (answered or refused), refusals by exception name. */
+export interface IdentityPoolStats {
+  readonly GetId: number;
+  readonly GetCredentialsForIdentity: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly jwksFetches: number;
 }
 
 export interface IdentityPool {
+  /** `http://127.0.0.1:<port>`: the client's `endpoint`. */
   readonly endpoint: string;
   readonly identityPoolId: string;
-  /** Credentials handed out, by access key id (for the isolation layer). */
-  readonly sessions: { lookup(accessKeyId: string): Session | undefined };
-  stats(): { GetId: number; GetCredentialsForIdentity: number };
+  /** Credentials handed out, by access key id, for the isolation layer. */
+  readonly sessions: SessionRegistry;
+  stats(): IdentityPoolStats;
+  /** Zeroes the call and error counters (not the sessions, nor `jwksFetches`). */
+  resetStats(): void;
+  /** Stops listening and closes open connections. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** An error the service answers with: HTTP 400, `__type` = the AWS exception name. */
-class ServiceError extends SamError {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = type;
-  }
-}
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** STS caps a session at 12 hours; Cognito's enhanced flow hands out one hour. */
+const MAX_TTL_SECONDS = 43_200;
+const MAX_PRINCIPAL_TAGS = 50;
 
-const b64json = (part: string) =>
-  JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+const isInteger = (value: unknown, min: number, max: number): boolean =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 
-/** A name-based UUID: the same pool, provider and sub always give the same IdentityId. */
-function stableUuid(...parts: string[]): string {
-  const h = createHash('sha256').update(parts.join('\n')).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-const accessKeyId = () => {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  return `ASIA${Array.from(randomBytes(16), (b) => alphabet[b % 32]).join('')}`;
-};
-
-export async function startIdentityPool(options: IdentityPoolOptions): Promise<IdentityPool> {
+function optionIssues(options: IdentityPoolOptions): string[] {
+  if (typeof options !== 'object' || options === null) return ['options must be an object'];
   const issues: string[] = [];
-  if (!/^[a-z]{2}(-[a-z]+)+-\d:[0-9a-f-]{36}$/.test(options.identityPoolId)) {
-    issues.push(`identityPoolId must look like <region>:<uuid>, got "${options.identityPoolId}"`);
+  const o = options as Partial<Record<keyof IdentityPoolOptions, unknown>>;
+  const regionOk = typeof o.region === 'string' && REGION.test(o.region);
+  if (!regionOk) issues.push(`region must look like us-east-1, got ${JSON.stringify(o.region)}`);
+  const [poolRegion, poolUuid, ...rest] =
+    typeof o.identityPoolId === 'string' ? o.identityPoolId.split(':') : [];
+  if (
+    rest.length > 0 ||
+    poolUuid === undefined ||
+    !UUID.test(poolUuid) ||
+    (regionOk && poolRegion !== o.region)
+  ) {
+    issues.push(
+      `identityPoolId must be "<region>:<uuid>" in region ${String(o.region)}, got ${JSON.stringify(o.identityPoolId)}`,
+    );
   }
-  if (options.providers.length === 0) issues.push('at least one provider is required');
-  for (const p of options.providers) {
-    if (!/^cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[\w-]+_\w+$/.test(p.providerName)) {
-      issues.push(
-        `providerName must be cognito-idp.<region>.amazonaws.com/<poolId>, got "${p.providerName}"`,
-      );
+  issues.push(...providerIssues(o.providers));
+  const tags = o.principalTags;
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+    issues.push('principalTags must be an object of principal tag → claim name');
+  } else {
+    const entries = Object.entries(tags);
+    if (entries.length > MAX_PRINCIPAL_TAGS) {
+      issues.push(`principalTags has ${entries.length} entries, at most ${MAX_PRINCIPAL_TAGS}`);
     }
-    if (!p.jwks && !p.jwksUri) issues.push(`${p.providerName}: jwks or jwksUri is required`);
-    if (p.clientIds.length === 0)
-      issues.push(`${p.providerName}: at least one client id is required`);
+    for (const [tag, claim] of entries) {
+      if (!isValidTagKey(tag))
+        issues.push(`principalTags: ${JSON.stringify(tag)} is no valid tag key`);
+      if (typeof claim !== 'string' || claim.length < 1 || claim.length > MAX_TAG_VALUE_LENGTH) {
+        issues.push(
+          `principalTags.${tag} must name a claim (1–${MAX_TAG_VALUE_LENGTH} characters)`,
+        );
+      }
+    }
   }
-  if (issues.length > 0)
-    throw new SamError(`invalid identity pool options:\n- ${issues.join('\n- ')}`);
+  if (
+    o.credentialsTtlSeconds !== undefined &&
+    !isInteger(o.credentialsTtlSeconds, 1, MAX_TTL_SECONDS)
+  ) {
+    issues.push(`credentialsTtlSeconds must be an integer in 1–${MAX_TTL_SECONDS}`);
+  }
+  if (o.port !== undefined && !isInteger(o.port, 0, 65_535)) {
+    issues.push('port must be an integer in 0–65535 (0: a free port)');
+  }
+  if (o.host !== undefined && !(typeof o.host === 'string' && LOOPBACK.has(o.host))) {
+    issues.push(`host must be a loopback address (${[...LOOPBACK].join(', ')})`);
+  }
+  if (o.jwksTimeoutMs !== undefined && !isInteger(o.jwksTimeoutMs, 1, 60_000)) {
+    issues.push('jwksTimeoutMs must be an integer in 1–60000');
+  }
+  if (
+    o.jwksRefetchIntervalMs !== undefined &&
+    !isInteger(o.jwksRefetchIntervalMs, 0, Number.MAX_SAFE_INTEGER)
+  ) {
+    issues.push('jwksRefetchIntervalMs must be a non-negative integer');
+  }
+  for (const name of ['now', 'fetch', 'randomBytes'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'function')
+      issues.push(`${name} must be a function`);
+  }
+  if (o.logger !== undefined && typeof (o.logger as Logger | null)?.error !== 'function') {
+    issues.push('logger must have an error method');
+  }
+  return issues;
+}
+
+type Counts = Record<Operation, number>;
+const zeroCounts = (): Counts => Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Counts;
+
+/**
+ * Starts the stand-in on loopback.
+ * @throws IdentityPoolConfigError listing every invalid option, before listening.
+ * @throws IdentityPoolError when the port cannot be bound.
+ */
+export async function startIdentityPool(options: IdentityPoolOptions): Promise<IdentityPool> {
+  const issues = optionIssues(options);
+  if (issues.length > 0) throw new IdentityPoolConfigError(issues);
 
   const now = options.now ?? Date.now;
-  const ttl = options.credentialsTtlSeconds ?? 3600;
-  const identities = new Map<string, { providerName: string; sub: string }>();
-  const sessions = new Map<string, Session>();
-  const counts = { GetId: 0, GetCredentialsForIdentity: 0 };
-  const jwksCache = new Map<string, { keys: Record<string, unknown>[] }>();
+  const ttlSeconds = options.credentialsTtlSeconds ?? 3600;
+  const host = options.host ?? '127.0.0.1';
+  const mapping = Object.freeze({ ...options.principalTags });
+  const verifier = createLoginVerifier({
+    providers: options.providers,
+    now,
+    fetch: options.fetch ?? fetch,
+    jwksTimeoutMs: options.jwksTimeoutMs ?? 3000,
+    jwksRefetchIntervalMs: options.jwksRefetchIntervalMs ?? 10_000,
+  });
+  const store = createSessionStore(options.randomBytes);
+  /** IdentityIds handed out since start: an id not derivable from the caller's login but in here
+   * belongs to someone else (NotAuthorized); one in neither does not exist (ResourceNotFound). */
+  const issuedIdentityIds = new Set<string>();
+  let calls = zeroCounts();
+  let errors: Record<string, number> = {};
 
-  const jwksOf = async (provider: IdentityPoolProvider, refresh = false) => {
-    if (provider.jwks) return provider.jwks;
-    const cached = jwksCache.get(provider.providerName);
-    if (cached && !refresh) return cached;
-    const res = await fetch(provider.jwksUri ?? '');
-    if (!res.ok)
-      throw new ServiceError('ExternalServiceException', 'could not fetch the provider keys');
-    const jwks = (await res.json()) as { keys: Record<string, unknown>[] };
-    jwksCache.set(provider.providerName, jwks);
-    return jwks;
-  };
+  const identityOf = (providerName: string, sub: string) =>
+    identityIdFor(options.region, options.identityPoolId, providerName, sub);
 
-  /** The Logins map → its one provider and verified claims, or NotAuthorized as the service says. */
-  const checkLogins = async (logins: unknown) => {
-    const entries = Object.entries((logins ?? {}) as Record<string, unknown>);
-    if (entries.length === 0)
+  const getId = async (input: GetIdInput) => {
+    if (input.identityPoolId !== options.identityPoolId) {
       throw new ServiceError(
-        'NotAuthorizedException',
-        'Unauthenticated access is not supported for this identity pool.',
-      );
-    if (entries.length > 1)
-      throw new ServiceError(
-        'InvalidParameterException',
-        'Only one user pool login is supported here.',
-      );
-    const [providerName, token] = entries[0] as [string, unknown];
-    const provider = options.providers.find((p) => p.providerName === providerName);
-    if (!provider)
-      throw new ServiceError(
-        'NotAuthorizedException',
-        'Token is not from a supported provider of this identity pool.',
-      );
-    const invalid = (why: string) =>
-      new ServiceError('NotAuthorizedException', `Invalid login token. ${why}`);
-    const parts = typeof token === 'string' ? token.split('.') : [];
-    if (parts.length !== 3) throw invalid('Not a valid OpenId Connect identity token.');
-    let header: Record<string, unknown>;
-    let claims: Record<string, unknown>;
-    try {
-      header = b64json(parts[0] ?? '');
-      claims = b64json(parts[1] ?? '');
-    } catch {
-      throw invalid('Not a valid OpenId Connect identity token.');
-    }
-    if (header.alg !== 'RS256') throw invalid('Unsupported signing algorithm.');
-    let jwk = (await jwksOf(provider)).keys.find((k) => k.kid === header.kid);
-    if (!jwk) jwk = (await jwksOf(provider, true)).keys.find((k) => k.kid === header.kid);
-    if (!jwk) throw invalid('Unknown signing key.');
-    const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
-    const key = createPublicKey({ key: jwk as never, format: 'jwk' });
-    if (!verify('RSA-SHA256', signed, key, Buffer.from(parts[2] ?? '', 'base64url')))
-      throw invalid('Invalid signature.');
-    if (claims.iss !== `https://${providerName}`)
-      throw invalid("Issuer doesn't match providerName.");
-    if (claims.token_use !== 'id') throw invalid('Not an ID token.');
-    if (typeof claims.aud !== 'string' || !provider.clientIds.includes(claims.aud))
-      throw invalid('Incorrect client.');
-    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now())
-      throw invalid('Token expired.');
-    if (typeof claims.sub !== 'string') throw invalid('Missing sub.');
-    return { providerName, claims, sub: claims.sub };
-  };
-
-  const getId = async (input: Record<string, unknown>) => {
-    if (input.IdentityPoolId !== options.identityPoolId) {
-      throw new ServiceError(
-        'ResourceNotFoundException',
-        `IdentityPool '${String(input.IdentityPoolId)}' not found.`,
+        ServiceErrorType.resourceNotFound,
+        `IdentityPool '${input.identityPoolId}' not found.`,
       );
     }
-    const { providerName, sub } = await checkLogins(input.Logins);
-    const identityId = `${options.region}:${stableUuid(options.identityPoolId, providerName, sub)}`;
-    identities.set(identityId, { providerName, sub });
+    const login = await verifier.verify(input.logins);
+    const identityId = identityOf(login.providerName, login.sub);
+    issuedIdentityIds.add(identityId);
     return { IdentityId: identityId };
   };
 
-  const getCredentials = async (input: Record<string, unknown>) => {
-    const identityId = String(input.IdentityId ?? '');
-    const identity = identities.get(identityId);
-    if (!identity)
-      throw new ServiceError('ResourceNotFoundException', `Identity '${identityId}' not found.`);
-    const { providerName, sub, claims } = await checkLogins(input.Logins);
-    if (providerName !== identity.providerName || sub !== identity.sub) {
+  const getCredentialsForIdentity = async (input: GetCredentialsForIdentityInput) => {
+    const login = await verifier.verify(input.logins);
+    const identityId = identityOf(login.providerName, login.sub);
+    if (input.identityId !== identityId) {
+      if (issuedIdentityIds.has(input.identityId)) {
+        throw new ServiceError(
+          ServiceErrorType.notAuthorized,
+          "Logins don't match. Please include at least one valid login for this identity or identity pool.",
+        );
+      }
       throw new ServiceError(
-        'NotAuthorizedException',
-        "Logins don't match. Please include at least one valid login for this identity or identity pool.",
+        ServiceErrorType.resourceNotFound,
+        `Identity '${input.identityId}' not found.`,
       );
     }
-    // A mapped claim the token lacks gives no tag, as in AWS.
-    const principalTags: Record<string, string> = {};
-    for (const [tag, claim] of Object.entries(options.principalTags)) {
-      const value = claims[claim];
-      if (typeof value === 'string' && value !== '') principalTags[tag] = value;
-    }
-    const id = accessKeyId();
-    const session: Session = Object.freeze({
-      identityId,
-      principalTags: Object.freeze(principalTags),
-      secretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
-      sessionToken: randomBytes(256).toString('base64'),
-      expiration: new Date(Math.floor(now() / 1000 + ttl) * 1000),
-    });
-    sessions.set(id, session);
+    // After a restart the set is empty, yet the id is derivable from the login: it exists.
+    issuedIdentityIds.add(identityId);
+    const principalTags = principalTagsFor(login.claims, mapping);
+    const expirationMs = (Math.floor(now() / 1000) + ttlSeconds) * 1000;
+    const credentials = store.issue(identityId, principalTags, expirationMs);
     return {
       IdentityId: identityId,
       Credentials: {
-        AccessKeyId: id,
-        SecretKey: session.secretAccessKey,
-        SessionToken: session.sessionToken,
-        Expiration: session.expiration.getTime() / 1000,
+        AccessKeyId: credentials.accessKeyId,
+        SecretKey: credentials.secretAccessKey,
+        SessionToken: credentials.sessionToken,
+        // awsJson timestamps are epoch seconds.
+        Expiration: credentials.expirationMs / 1000,
       },
     };
   };
 
-  const operations: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {
-    GetId: getId,
-    GetCredentialsForIdentity: getCredentials,
-  };
-
-  const send = (res: ServerResponse, status: number, body: unknown, errorType?: string) => {
-    res.writeHead(status, {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amzn-requestid': randomUUID(),
-      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-    });
-    res.end(JSON.stringify(body));
-  };
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const [service, operation = ''] = target.split('.');
-    const run = service === 'AWSCognitoIdentityService' ? operations[operation] : undefined;
+    let bodyRead = false;
     try {
-      if (req.method !== 'POST' || !run)
-        throw new ServiceError('UnknownOperationException', `Unknown operation ${target}`);
-      let input: Record<string, unknown>;
-      try {
-        input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      } catch {
-        throw new ServiceError('SerializationException', 'Request body is not valid JSON.');
-      }
-      counts[operation as keyof typeof counts]++;
-      send(res, 200, await run(input));
+      const operation = parseTarget(
+        req.method === 'POST' ? headerOf(req, 'x-amz-target') : undefined,
+      );
+      calls[operation]++;
+      const doc = parseJsonObject(await readBody(req));
+      bodyRead = true;
+      const output =
+        operation === 'GetId'
+          ? await getId(decodeGetIdInput(doc))
+          : await getCredentialsForIdentity(decodeGetCredentialsForIdentityInput(doc));
+      writeResponse(res, successResponse(output));
     } catch (error) {
-      const e =
+      const serviceError =
         error instanceof ServiceError
           ? error
-          : new ServiceError('InternalErrorException', 'internal error');
-      send(
-        res,
-        e.type === 'InternalErrorException' ? 500 : 400,
-        { __type: e.type, message: e.message },
-        e.type,
-      );
+          : new ServiceError(ServiceErrorType.internalError, 'An internal error occurred', {
+              cause: error,
+            });
+      if (serviceError.type === ServiceErrorType.internalError) {
+        options.logger?.error('identity-pool stand-in: internal error', {
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+      }
+      errors[serviceError.type] = (errors[serviceError.type] ?? 0) + 1;
+      // An unread (or oversized) body would otherwise be drained on a kept-alive connection.
+      if (!bodyRead) res.setHeader('connection', 'close');
+      writeResponse(res, errorResponse(serviceError));
     }
   };
 
   const server = createServer((req, res) => {
     void handle(req, res);
   });
-  await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
-  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (cause) {
+    throw new IdentityPoolError(
+      `identity pool stand-in could not listen on ${host}:${options.port ?? 0}`,
+      { cause },
+    );
+  }
   const { port } = server.address() as AddressInfo;
+  let stopping: Promise<void> | undefined;
+
   return {
-    endpoint: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     identityPoolId: options.identityPoolId,
-    sessions: { lookup: (id) => sessions.get(id) },
-    stats: () => ({ ...counts }),
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    sessions: {
+      lookup: (accessKeyId) => store.lookup(accessKeyId),
+      get size() {
+        return store.size;
+      },
+    },
+    stats: () => ({
+      ...calls,
+      errors: Object.freeze({ ...errors }),
+      jwksFetches: verifier.jwksFetches(),
+    }),
+    resetStats() {
+      calls = zeroCounts();
+      errors = {};
+    },
+    stop() {
+      stopping ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // SDK clients keep connections alive; without this `close` waits for them to time out.
+        server.closeAllConnections();
+      });
+      return stopping;
+    },
   };
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -149,7 +149,7 @@ describe('identity-pool stand-in', () => {
       await errorName(
         client.send(
           new GetCredentialsForIdentityCommand({
-            IdentityId: 'us-east-1:nope',
+            IdentityId: 'us-east-1:00000000-0000-5000-8000-000000000000',
             Logins: { [PROVIDER]: other },
           }),
         ),
