@@ -1,13 +1,15 @@
 /** Tenant isolation for the local stack: IAM's LeadingKeys judgement in front of DynamoDB Local. */
 export { type AccessCheck, accessChecks, type KeySchemaLookup } from './dynamodb-requests.js';
 export {
-  evaluateIam,
-  globMatch,
-  type IamDecision,
-  type IamPolicy,
+  createIamEvaluator,
+  evaluateIamPolicy,
+  IamDecision,
+  type IamEvaluation,
+  type IamPolicyDocument,
   type IamRequest,
   type IamStatement,
-  substitute,
+  principalTagContext,
+  validateIamPolicy,
 } from './iam.js';
 export {
   type IsolationProxy,

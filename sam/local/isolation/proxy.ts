@@ -8,7 +8,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { accessChecks } from './dynamodb-requests.js';
-import { evaluateIam, type IamPolicy } from './iam.js';
+import { evaluateIamPolicy, type IamPolicyDocument, principalTagContext } from './iam.js';
 
 export interface SessionInfo {
   readonly principalTags: Readonly<Record<string, string>>;
@@ -21,7 +21,7 @@ export interface IsolationProxyOptions {
   readonly target: string;
   readonly lookupSession: (accessKeyId: string) => SessionInfo | undefined;
   /** The tenant data role's policy, `!Sub` resolved except the `${aws:PrincipalTag/…}` variables. */
-  readonly policy: IamPolicy;
+  readonly policy: IamPolicyDocument;
   readonly region: string;
   readonly accountId: string;
   readonly now?: () => number;
@@ -95,11 +95,15 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
         );
         for (const check of checks) {
           const resource = arnOf(check.table, check.index);
-          const decision = evaluateIam(options.policy, {
+          const { decision } = evaluateIamPolicy(options.policy, {
             action: check.action,
             resource,
-            context: { 'dynamodb:LeadingKeys': check.leadingKeys },
-            principalTags: session.principalTags,
+            context: {
+              ...principalTagContext(session.principalTags),
+              ...(check.action === 'dynamodb:Scan'
+                ? {}
+                : { 'dynamodb:LeadingKeys': check.leadingKeys }),
+            },
           });
           if (decision !== 'allow') {
             const role = `arn:aws:sts::${options.accountId}:assumed-role/TenantDataRole/CognitoIdentityCredentials`;

@@ -4,7 +4,7 @@
  * local stack enforces the real template, not a copy of it.
  */
 import type { Template } from '../../template.js';
-import type { IamPolicy, IamStatement } from './iam.js';
+import type { IamPolicyDocument, IamStatement } from './iam.js';
 
 function resolve(value: unknown, tableArn: string): unknown {
   if (Array.isArray(value)) return value.map((v) => resolve(v, tableArn));
@@ -31,7 +31,7 @@ export function tenantRolePolicy(
   template: Template,
   tableArn: string,
   roleLogicalId = 'TenantDataRole',
-): IamPolicy {
+): IamPolicyDocument {
   const role = template.Resources[roleLogicalId]?.Properties as
     | { Policies?: { PolicyDocument: { Statement: unknown[] } }[] }
     | undefined;
@@ -39,5 +39,5 @@ export function tenantRolePolicy(
   const Statement = role.Policies.flatMap((p) =>
     p.PolicyDocument.Statement.map((s) => resolve(s, tableArn) as IamStatement),
   );
-  return { Statement };
+  return { Version: '2012-10-17', Statement };
 }

@@ -14,8 +14,9 @@ import {
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  evaluateIam,
+  evaluateIamPolicy,
   type IsolationProxy,
+  principalTagContext,
   startIsolationProxy,
   tenantRolePolicy,
 } from '../../../sam/local/isolation/index.js';
@@ -30,12 +31,11 @@ const TABLE = 'tenantgate-isolation';
 const ARN = `arn:aws:dynamodb:us-east-1:123456789012:table/${TABLE}`;
 const policy = tenantRolePolicy(loadTemplate(), ARN);
 const judge = (action: string, keys: string[], tags: Record<string, string>, resource = ARN) =>
-  evaluateIam(policy, {
+  evaluateIamPolicy(policy, {
     action,
     resource,
-    context: { 'dynamodb:LeadingKeys': keys },
-    principalTags: tags,
-  });
+    context: { 'dynamodb:LeadingKeys': keys, ...principalTagContext(tags) },
+  }).decision;
 const acme = { tenant_id: 'acme', user_id: 'u1' };
 
 describe('the template tenant role, judged like IAM', () => {
