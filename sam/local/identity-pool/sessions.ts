@@ -11,7 +11,7 @@
  * "expired" into "allowed". One session is ~0.6 KB, so 100 000 exchanges hold ~60 MB.
  */
 import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { ServiceError, ServiceErrorType } from './errors.js';
+import { IdentityPoolError, ServiceError, ServiceErrorType } from './errors.js';
 
 /** What the isolation layer needs to judge a request signed with these credentials. */
 export interface Session {
@@ -70,10 +70,13 @@ interface StoredSession {
 export function createSessionStore(random: RandomBytes = cryptoRandomBytes): SessionStore {
   const sessions = new Map<string, StoredSession>();
   const newAccessKeyId = () => {
-    for (;;) {
+    // 80 random bits collide with odds ~2^-80 per pair; a repeat means the injected randomness is
+    // broken, and looping on it would hang the stand-in.
+    for (let attempt = 0; attempt < 8; attempt++) {
       const id = `ASIA${Array.from(random(16), (b) => KEY_ALPHABET[b % 32]).join('')}`;
       if (!sessions.has(id)) return id;
     }
+    throw new IdentityPoolError('randomBytes keeps repeating: no fresh access key id');
   };
   return {
     issue(identityId, principalTags, expirationMs) {
