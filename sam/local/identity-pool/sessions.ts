@@ -8,7 +8,7 @@
  * Sessions are the credentials handed out, kept by access key id for the local DynamoDB isolation
  * layer. They are never evicted, expired ones included: the layer passes through requests signed
  * with keys it does not know (the functions' own), so forgetting an expired session would turn
- * "expired" into "allowed". One session is ~0.6 KB, so 100 000 exchanges hold ~60 MB.
+ * "expired" into "allowed". One session is ~1.1 KB of heap (measured: 100 000 sessions, 108 MB).
  */
 import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { IdentityPoolError, ServiceError, ServiceErrorType } from './errors.js';
