@@ -2,7 +2,7 @@
  * The checks Cognito Identity makes on each `Logins` token from a Cognito user pool, with its
  * answers (all NotAuthorizedException; messages as captured from the service where known):
  *
- * 1. a JWT at all — "Invalid login token. Not a valid OpenId Connect identity token.";
+ * 1. a JWT at all — "Invalid login token. Not a valid OpenId Connect identity token." (our words);
  * 2. `iss` is `https://<the Logins key>` — "Invalid login token. Issuer doesn't match providerName"
  *    (amazon-cognito-identity-js#40: the service compares before it looks the provider up);
  * 3. an `aud` claim — "Invalid login token. Missing a required claim: aud" (what an *access* token
