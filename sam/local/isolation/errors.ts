@@ -47,3 +47,18 @@ export class KeySchemaUnavailableError extends IsolationError {
     this.table = table;
   }
 }
+
+/**
+ * A tenant call the proxy answers itself, with this DynamoDB error (HTTP 400), instead of forwarding
+ * it: the body is not an unambiguous JSON object, or the call names a table, index or member that is
+ * not there — DynamoDB would refuse it too, and the proxy cannot judge its keys.
+ */
+export class RequestRejectedError extends IsolationError {
+  /** The DynamoDB error name, e.g. `ValidationException`. */
+  readonly errorType: string;
+  constructor(errorType: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RequestRejectedError';
+    this.errorType = errorType;
+  }
+}
