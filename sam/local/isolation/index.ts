@@ -1,20 +1,47 @@
-/** Tenant isolation for the local stack: IAM's LeadingKeys judgement in front of DynamoDB Local. */
-export { type AccessCheck, accessChecks, type KeySchemaLookup } from './dynamodb-requests.js';
+/**
+ * Tenant isolation for the local stack: the tenant data role's IAM policy — LeadingKeys scoped by
+ * principal tags — enforced in front of DynamoDB Local, which enforces no IAM.
+ */
+export {
+  type AccessCheck,
+  analyzeRequest,
+  DYNAMODB_TARGET_PREFIX,
+  dynamoDbErrorType,
+  type KeySchemaLookup,
+  parseRequestBody,
+  parseTarget,
+  type RequestAnalysisOptions,
+  type TableKeySchema,
+} from './dynamodb-requests.js';
+export * from './errors.js';
 export {
   createIamEvaluator,
   evaluateIamPolicy,
+  type IamConditionValue,
+  type IamContextValue,
   IamDecision,
   type IamEvaluation,
+  type IamEvaluator,
   type IamPolicyDocument,
   type IamRequest,
   type IamStatement,
+  POLICY_VERSION,
   principalTagContext,
   validateIamPolicy,
 } from './iam.js';
 export {
+  type IsolationDecisions,
   type IsolationProxy,
   type IsolationProxyOptions,
   type SessionInfo,
   startIsolationProxy,
 } from './proxy.js';
+export {
+  credentialAccessKeyId,
+  parseAuthorization,
+  type SignatureProblem,
+  type SignedRequest,
+  type SigV4Authorization,
+  verifySignature,
+} from './sigv4.js';
 export { tenantRolePolicy } from './template-policy.js';

@@ -1,156 +1,477 @@
 /**
- * Tenant isolation enforced locally: an HTTP proxy in front of DynamoDB Local that judges every call
- * signed with identity-pool credentials against the tenant data role's policy, as IAM would, and
- * answers `AccessDeniedException` as DynamoDB does. Calls with other credentials (the functions' own)
- * pass through. So a bug that builds another tenant's key fails here, not in production.
+ * Tenant isolation enforced locally: an HTTP proxy in front of DynamoDB Local (which enforces no IAM)
+ * that judges every call signed with identity-pool session credentials against the tenant data role's
+ * policy, as IAM would, and answers refusals as DynamoDB does. So a bug that builds another tenant's
+ * key fails on a laptop with `AccessDeniedException`, not in production.
+ *
+ * A tenant call (its SigV4 access key id is a session `lookupSession` knows) is, in order:
+ * authenticated like STS/DynamoDB would (session token, expiry → `ExpiredTokenException`, signature
+ * with the session's secret), mapped to IAM checks (`dynamodb-requests.ts`), judged (`iam.ts`) with
+ * the session's principal tags, then forwarded byte for byte (headers, signature, body) with the
+ * response streamed back — or refused with a DynamoDB-shaped 400 and nothing forwarded. Any other
+ * call (the functions' own role, dummy keys) is streamed through untouched.
  */
-import { createServer, request as httpRequest } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { accessChecks } from './dynamodb-requests.js';
-import { evaluateIamPolicy, type IamPolicyDocument, principalTagContext } from './iam.js';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  type KeySchemaElement,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
+import type { Logger } from '../../../authorizer/index.js';
+import {
+  type AccessCheck,
+  analyzeRequest,
+  dynamoDbErrorType,
+  type KeySchemaLookup,
+  parseRequestBody,
+  parseTarget,
+  type TableKeySchema,
+} from './dynamodb-requests.js';
+import {
+  IamPolicyError,
+  IsolationConfigError,
+  IsolationError,
+  KeySchemaUnavailableError,
+  RequestRejectedError,
+} from './errors.js';
+import {
+  createIamEvaluator,
+  type IamContextValue,
+  IamDecision,
+  type IamEvaluator,
+  type IamPolicyDocument,
+  principalTagContext,
+} from './iam.js';
+import { credentialAccessKeyId, parseAuthorization, verifySignature } from './sigv4.js';
 
+/** What the identity-pool stand-in knows of credentials it handed out. */
 export interface SessionInfo {
   readonly principalTags: Readonly<Record<string, string>>;
+  readonly secretAccessKey: string;
   readonly expiration: Date;
   readonly identityId: string;
+  /** When known, the call's `X-Amz-Security-Token` must be exactly this. */
+  readonly sessionToken?: string;
 }
 
 export interface IsolationProxyOptions {
-  /** DynamoDB Local, e.g. http://127.0.0.1:8000. */
+  /** DynamoDB Local, e.g. `http://127.0.0.1:8000` (run with `-sharedDb`: keys differ per session). */
   readonly target: string;
+  /** The session registry: an access key id → its session, or undefined when not a tenant's. */
   readonly lookupSession: (accessKeyId: string) => SessionInfo | undefined;
-  /** The tenant data role's policy, `!Sub` resolved except the `${aws:PrincipalTag/…}` variables. */
+  /** The tenant data role's policy, `!Sub`-resolved except its `${aws:PrincipalTag/…}` variables. */
   readonly policy: IamPolicyDocument;
   readonly region: string;
   readonly accountId: string;
+  /** The role the sessions assume, for the `assumed-role` ARN in refusals. Default `TenantDataRole`. */
+  readonly roleName?: string;
+  /** Known key schemas by table name; other tables are read once with DescribeTable and cached. */
+  readonly keySchemas?: Readonly<Record<string, TableKeySchema>>;
+  /** How an unknown table's key schema is read. Default: DescribeTable against `target`. */
+  readonly describeKeySchema?: KeySchemaLookup;
+  /** Verify tenant calls' SigV4 signatures with the session's secret. Default true. */
+  readonly verifySignatures?: boolean;
+  /** Largest tenant request body read. Default 16 MiB (DynamoDB's own request limit). */
+  readonly maxBodyBytes?: number;
   readonly now?: () => number;
+  readonly logger?: Logger;
+  /** Default 0: a free port. */
   readonly port?: number;
+  /** Default 127.0.0.1. The proxy passes unknown credentials through: keep it off shared networks. */
+  readonly host?: string;
+}
+
+/** Counts since start, for tests and the local stack's summary. */
+export interface IsolationDecisions {
+  /** Tenant authorizations granted (checks of forwarded calls), by IAM action. */
+  readonly allowed: Readonly<Record<string, number>>;
+  /** Tenant calls refused by IAM, by the IAM action of the first check refused. */
+  readonly denied: Readonly<Record<string, number>>;
+  /** Tenant calls refused before IAM (expired, bad signature, malformed), by DynamoDB error name. */
+  readonly rejected: Readonly<Record<string, number>>;
+  /** Calls with credentials that are not a session's, forwarded untouched. */
+  readonly passedThrough: number;
 }
 
 export interface IsolationProxy {
   readonly endpoint: string;
-  decisions(): { allowed: number; denied: number; passedThrough: number };
+  decisions(): IsolationDecisions;
+  /** Stops listening and closes connections; idempotent. */
   stop(): Promise<void>;
 }
 
-const ACCESS_KEY = /Credential=([A-Z0-9]+)\//;
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+/** The session name Cognito Identity gives the role sessions it creates. */
+const SESSION_NAME = 'CognitoIdentityCredentials';
+/** Table operations after which a cached key schema may be stale. */
+const SCHEMA_CHANGES = new Set(['CreateTable', 'DeleteTable', 'UpdateTable']);
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+function validate(options: IsolationProxyOptions): {
+  target: URL;
+  evaluator: IamEvaluator;
+} {
+  const issues: string[] = [];
+  let target: URL | undefined;
+  try {
+    target = new URL(options.target);
+    if (target.protocol !== 'http:') issues.push('target must be an http:// URL');
+  } catch {
+    issues.push(`target must be a URL, got ${JSON.stringify(options.target)}`);
+  }
+  if (typeof options.lookupSession !== 'function') issues.push('lookupSession must be a function');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(String(options.region)))
+    issues.push('region must be an AWS region, e.g. us-east-1');
+  if (!/^\d{12}$/.test(String(options.accountId))) issues.push('accountId must be 12 digits');
+  if (options.roleName !== undefined && !/^[\w+=,.@-]{1,64}$/.test(options.roleName))
+    issues.push('roleName must be an IAM role name');
+  if (options.now !== undefined && typeof options.now !== 'function')
+    issues.push('now must be a function');
+  if (options.describeKeySchema !== undefined && typeof options.describeKeySchema !== 'function')
+    issues.push('describeKeySchema must be a function');
+  if (
+    options.maxBodyBytes !== undefined &&
+    !(Number.isSafeInteger(options.maxBodyBytes) && options.maxBodyBytes > 0)
+  )
+    issues.push('maxBodyBytes must be a positive integer');
+  if (
+    options.port !== undefined &&
+    !(Number.isInteger(options.port) && options.port >= 0 && options.port <= 65535)
+  )
+    issues.push('port must be an integer from 0 to 65535');
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host === ''))
+    issues.push('host must be a non-empty string');
+  for (const [table, schema] of Object.entries(options.keySchemas ?? {})) {
+    if (typeof schema?.partitionKey !== 'string' || schema.partitionKey === '')
+      issues.push(`keySchemas.${table}.partitionKey must be a non-empty string`);
+  }
+  let evaluator: IamEvaluator | undefined;
+  try {
+    evaluator = createIamEvaluator(options.policy);
+  } catch (error) {
+    if (!(error instanceof IamPolicyError)) throw error;
+    issues.push(...error.issues.map((i) => `policy: ${i}`));
+  }
+  if (issues.length > 0 || !target || !evaluator) throw new IsolationConfigError(issues);
+  return { target, evaluator };
+}
+
+/** DescribeTable against DynamoDB Local, straight (not through the proxy), with dummy credentials. */
+function describeWith(client: DynamoDBClient): KeySchemaLookup {
+  return async (name) => {
+    let table: TableDescription | undefined;
+    try {
+      table = (await client.send(new DescribeTableCommand({ TableName: name }))).Table;
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+      throw error;
+    }
+    const hash = (keys: readonly KeySchemaElement[] | undefined) =>
+      keys?.find((k) => k.KeyType === 'HASH')?.AttributeName;
+    const partitionKey = hash(table?.KeySchema);
+    if (!partitionKey) throw new Error(`DescribeTable ${name} returned no HASH key`);
+    const indexes: Record<string, string> = {};
+    for (const i of [
+      ...(table?.GlobalSecondaryIndexes ?? []),
+      ...(table?.LocalSecondaryIndexes ?? []),
+    ]) {
+      const key = hash(i.KeySchema);
+      if (i.IndexName && key) indexes[i.IndexName] = key;
+    }
+    return { partitionKey, indexes };
+  };
+}
+
+/**
+ * Start the isolation proxy on loopback. Options are validated first (every problem in one
+ * `IsolationConfigError`, the policy's included); resolves once listening.
+ */
 export async function startIsolationProxy(options: IsolationProxyOptions): Promise<IsolationProxy> {
+  const { target, evaluator } = validate(options);
   const now = options.now ?? Date.now;
-  const counts = { allowed: 0, denied: 0, passedThrough: 0 };
-  const admin = new DynamoDBClient({
-    endpoint: options.target,
-    region: options.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const schemas = new Map<string, Promise<string>>();
-  const partitionKey = (table: string, index?: string) => {
-    const id = `${table}/${index ?? ''}`;
-    let found = schemas.get(id);
-    if (!found) {
-      found = admin.send(new DescribeTableCommand({ TableName: table })).then(({ Table }) => {
-        const schema = index
-          ? [
-              ...(Table?.GlobalSecondaryIndexes ?? []),
-              ...(Table?.LocalSecondaryIndexes ?? []),
-            ].find((i) => i.IndexName === index)?.KeySchema
-          : Table?.KeySchema;
-        return schema?.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '';
+  const logger = options.logger ?? silent;
+  const roleName = options.roleName ?? 'TenantDataRole';
+  const principal = `arn:aws:sts::${options.accountId}:assumed-role/${roleName}/${SESSION_NAME}`;
+  const verifySignatures = options.verifySignatures ?? true;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const agent = new Agent({ keepAlive: true });
+
+  let client: DynamoDBClient | undefined;
+  const describe =
+    options.describeKeySchema ??
+    ((table: string) => {
+      client ??= new DynamoDBClient({
+        endpoint: options.target,
+        region: options.region,
+        // DynamoDB Local 2.x refuses access key ids that are not [A-Za-z0-9]+.
+        credentials: { accessKeyId: 'IsolationProxy', secretAccessKey: 'local' },
+        maxAttempts: 2,
       });
-      schemas.set(id, found);
-      found.catch(() => schemas.delete(id));
+      return describeWith(client)(table);
+    });
+  // Only found schemas are cached: a missing table may be created next, and a failure retried.
+  const schemas = new Map<string, Promise<TableKeySchema | undefined>>();
+  const keySchema: KeySchemaLookup = (table) => {
+    const known = options.keySchemas?.[table];
+    if (known) return known;
+    let found = schemas.get(table);
+    if (!found) {
+      found = Promise.resolve(describe(table));
+      schemas.set(table, found);
+      found.then(
+        (s) => s === undefined && schemas.delete(table),
+        () => schemas.delete(table),
+      );
     }
     return found;
   };
-  const arnOf = (table: string, index?: string) =>
-    `arn:aws:dynamodb:${options.region}:${options.accountId}:table/${table}${index ? `/index/${index}` : ''}`;
 
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
-    const deny = (type: string, message: string) => {
-      counts.denied++;
-      res.writeHead(400, {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amzn-errortype': type,
-      });
-      res.end(JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message }));
-    };
-    const accessKeyId = ACCESS_KEY.exec(String(req.headers.authorization ?? ''))?.[1];
-    const session = accessKeyId ? options.lookupSession(accessKeyId) : undefined;
-    if (session) {
-      if (session.expiration.getTime() <= now())
-        return deny(
-          'ExpiredTokenException',
-          'The security token included in the request is expired',
-        );
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-      try {
-        const checks = await accessChecks(
-          operation,
-          JSON.parse(body.toString('utf8') || '{}'),
-          partitionKey,
-        );
-        for (const check of checks) {
-          const resource = arnOf(check.table, check.index);
-          const { decision } = evaluateIamPolicy(options.policy, {
-            action: check.action,
-            resource,
-            context: {
-              ...principalTagContext(session.principalTags),
-              ...(check.action === 'dynamodb:Scan'
-                ? {}
-                : { 'dynamodb:LeadingKeys': check.leadingKeys }),
-            },
-          });
-          if (decision !== 'allow') {
-            const role = `arn:aws:sts::${options.accountId}:assumed-role/TenantDataRole/CognitoIdentityCredentials`;
-            const why =
-              decision === 'explicit-deny'
-                ? 'with an explicit deny in an identity-based policy'
-                : `because no identity-based policy allows the ${check.action} action`;
-            return deny(
-              'AccessDeniedException',
-              `User: ${role} is not authorized to perform: ${check.action} on resource: ${resource} ${why}`,
-            );
-          }
-        }
-        counts.allowed++;
-      } catch {
-        return deny('AccessDeniedException', 'request could not be authorized');
-      }
-    } else counts.passedThrough++;
-    const target = new URL(options.target);
-    const upstream = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: target.host },
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      res.writeHead(502);
-      res.end();
+  const counts = {
+    allowed: {} as Record<string, number>,
+    denied: {} as Record<string, number>,
+    rejected: {} as Record<string, number>,
+    passedThrough: 0,
+  };
+  const bump = (map: Record<string, number>, key: string) => {
+    map[key] = (map[key] ?? 0) + 1;
+  };
+
+  const answer = (res: ServerResponse, status: number, errorType: string, message: string) => {
+    const body = JSON.stringify({ __type: dynamoDbErrorType(errorType), Message: message });
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.0',
+      'content-length': Buffer.byteLength(body),
+      'x-amzn-requestid': randomUUID(),
     });
-    upstream.end(body);
+    res.end(body);
+  };
+  const reject = (res: ServerResponse, status: number, errorType: string, message: string) => {
+    bump(counts.rejected, errorType);
+    answer(res, status, errorType, message);
+  };
+
+  /** Forward as received: raw headers (signature included), the body, and stream the answer back. */
+  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
+    const operation = parseTarget(req.headers['x-amz-target']);
+    const upstream = httpRequest({
+      host: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: req.rawHeaders,
+      setHost: false,
+      agent,
+    });
+    upstream.on('response', (up) => {
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders);
+      up.pipe(res);
+      if (operation && SCHEMA_CHANGES.has(operation)) up.on('end', () => schemas.clear());
+    });
+    upstream.on('error', (error) => {
+      if (res.headersSent) res.destroy(error);
+      else
+        answer(res, 502, 'InternalServerError', `DynamoDB Local did not answer: ${error.message}`);
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
+  };
+
+  const readBody = async (req: IncomingMessage): Promise<Buffer | undefined> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size <= maxBodyBytes) chunks.push(chunk); // past the limit: drain, keep nothing
+    }
+    return size <= maxBodyBytes ? Buffer.concat(chunks) : undefined;
+  };
+
+  const contextFor = (session: SessionInfo, check: AccessCheck) => {
+    const context: Record<string, IamContextValue> = {
+      ...principalTagContext(session.principalTags),
+      'aws:PrincipalType': 'AssumedRole',
+      'aws:PrincipalAccount': options.accountId,
+      'aws:PrincipalArn': `arn:aws:iam::${options.accountId}:role/${roleName}`,
+      'aws:RequestedRegion': options.region,
+      'cognito-identity.amazonaws.com:sub': session.identityId,
+    };
+    if (check.leadingKeys) context['dynamodb:LeadingKeys'] = check.leadingKeys;
+    return context;
+  };
+
+  const judgeTenantCall = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    session: SessionInfo,
+  ) => {
+    const body = await readBody(req);
+    if (!body)
+      return reject(res, 413, 'ValidationException', `Request body exceeds ${maxBodyBytes} bytes`);
+    // Authentication first, as AWS does: a bad token or signature is never an authorization question.
+    const token = req.headersDistinct['x-amz-security-token'];
+    if (
+      session.sessionToken !== undefined &&
+      (token?.length !== 1 || token[0] !== session.sessionToken)
+    )
+      return reject(
+        res,
+        400,
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
+    if (session.expiration.getTime() <= now())
+      return reject(
+        res,
+        400,
+        'ExpiredTokenException',
+        'The security token included in the request is expired',
+      );
+    if (verifySignatures) {
+      const auth = parseAuthorization(req.headers.authorization);
+      if (!auth)
+        return reject(
+          res,
+          400,
+          'IncompleteSignatureException',
+          'The Authorization header is not a valid AWS4-HMAC-SHA256 signature',
+        );
+      const problem = verifySignature(
+        {
+          method: req.method ?? 'POST',
+          url: req.url ?? '/',
+          headers: req.headersDistinct,
+          body,
+        },
+        auth,
+        session.secretAccessKey,
+        { region: options.region, service: 'dynamodb', now: now() },
+      );
+      if (problem) return reject(res, 400, problem.errorType, problem.message);
+    }
+    const operation = parseTarget(req.headers['x-amz-target']);
+    if (!operation)
+      return reject(res, 400, 'UnknownOperationException', 'An unknown operation was requested.');
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity')
+      return reject(res, 400, 'SerializationException', `Unsupported Content-Encoding ${encoding}`);
+
+    let checks: AccessCheck[];
+    try {
+      checks = await analyzeRequest(operation, parseRequestBody(body.toString('utf8')), {
+        region: options.region,
+        accountId: options.accountId,
+        keySchema,
+      });
+    } catch (error) {
+      if (error instanceof RequestRejectedError)
+        return reject(res, 400, error.errorType, error.message);
+      logger.error('isolation proxy: could not judge a tenant call', {
+        operation,
+        error: String(error),
+        cause: String((error as Error).cause ?? ''),
+      });
+      const message =
+        error instanceof KeySchemaUnavailableError
+          ? `isolation proxy: ${error.message}`
+          : 'isolation proxy: the request could not be judged';
+      return reject(res, 500, 'InternalServerError', message);
+    }
+
+    for (const check of checks) {
+      const refuse = (why: string) => {
+        bump(counts.denied, check.action);
+        logger.warn('isolation proxy: AccessDenied', {
+          action: check.action,
+          resource: check.resource,
+          identityId: session.identityId,
+          why,
+        });
+        answer(
+          res,
+          400,
+          'AccessDeniedException',
+          `User: ${principal} is not authorized to perform: ${check.action} on resource: ${check.resource} ${why}`,
+        );
+      };
+      if (check.undetermined)
+        return refuse(
+          `because the isolation proxy could not determine dynamodb:LeadingKeys: ${check.undetermined}`,
+        );
+      const { decision } = evaluator.evaluate({
+        action: check.action,
+        resource: check.resource,
+        context: contextFor(session, check),
+      });
+      if (decision === IamDecision.explicitDeny)
+        return refuse('with an explicit deny in an identity-based policy');
+      if (decision !== IamDecision.allow)
+        return refuse(`because no identity-based policy allows the ${check.action} action`);
+    }
+    for (const check of checks) bump(counts.allowed, check.action);
+    forward(req, res, body);
+  };
+
+  const server = createServer((req, res) => {
+    const accessKeyId = credentialAccessKeyId(req.headers.authorization);
+    let session: SessionInfo | undefined;
+    try {
+      session = accessKeyId === undefined ? undefined : options.lookupSession(accessKeyId);
+    } catch (error) {
+      // Fail closed: a registry that cannot answer must not turn a tenant call into a pass-through.
+      logger.error('isolation proxy: lookupSession threw', { error: String(error) });
+      req.resume();
+      return reject(res, 500, 'InternalServerError', 'isolation proxy: session lookup failed');
+    }
+    if (!session) {
+      counts.passedThrough++;
+      return forward(req, res);
+    }
+    judgeTenantCall(req, res, session).catch((error: unknown) => {
+      logger.error('isolation proxy: tenant call failed', { error: String(error) });
+      if (!res.headersSent) answer(res, 500, 'InternalServerError', 'isolation proxy failure');
+      else res.destroy();
+    });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, rejectListen) => {
+    server.once('error', (error) =>
+      rejectListen(
+        new IsolationError(`isolation proxy could not listen on ${host}`, { cause: error }),
+      ),
+    );
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
   const { port } = server.address() as AddressInfo;
+  let stopped: Promise<void> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    decisions: () => ({ ...counts }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        admin.destroy();
+    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    decisions: () => ({
+      allowed: { ...counts.allowed },
+      denied: { ...counts.denied },
+      rejected: { ...counts.rejected },
+      passedThrough: counts.passedThrough,
+    }),
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
-      }),
+        server.closeAllConnections();
+        agent.destroy();
+        client?.destroy();
+      });
+      return stopped;
+    },
   };
 }
