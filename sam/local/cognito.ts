@@ -1,0 +1,273 @@
+/**
+ * Launches a real cognito-local (npm, pinned 5.3.0) on loopback with its data in a fresh temp dir.
+ * User pools are written into its database before it starts, because its CreateUserPool only makes
+ * `local_…` ids: a real-format id (`<region>_<id>`) plus Cognito's issuer domain give tokens with
+ * `iss = https://cognito-idp.<region>.amazonaws.com/<poolId>`, which the production verifier accepts.
+ *
+ * Also the loopback port helpers the other launchers share.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalServiceError, LocalStackConfigError, PortTakenError } from './errors.js';
+
+const require = createRequire(import.meta.url);
+
+/** A free loopback port (the OS picks it; it may be taken again before use, rarely). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+
+/**
+ * `port` when it is free on 127.0.0.1, a free port when it is 0.
+ * @throws PortTakenError naming `flag`, the option that picks another port.
+ */
+export async function claimPort(port: number, flag: string): Promise<number> {
+  if (port === 0) return freePort();
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? new PortTakenError(port, flag, { cause: error })
+          : error,
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+  return port;
+}
+
+/** A user pool to seed: everything cognito-local keeps in the pool's `Options`. */
+export interface CognitoPoolSeed {
+  /** `<region>_<id>`. */
+  readonly id: string;
+  readonly name?: string;
+  readonly usernameAttributes?: readonly string[];
+  /** Custom attribute names without `custom:`, String type, mutable. */
+  readonly customAttributes?: readonly string[];
+  /** Anything else cognito-local stores in `Options` (e.g. `AutoVerifiedAttributes`). */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+export interface CognitoLauncherOptions {
+  /** The pools to create before start; at least one, all in one region. */
+  readonly pools: readonly CognitoPoolSeed[];
+  /** Default 0: a free port. */
+  readonly port?: number;
+  /** Named in the port-taken message. Default `--cognito-port`. */
+  readonly portFlag?: string;
+  /**
+   * Where cognito-local invokes Cognito triggers (its `LambdaClient` config): an endpoint serving
+   * the Lambda Invoke API, and the trigger → function name map (`TriggerFunctions`).
+   */
+  readonly lambda?: {
+    readonly endpoint: string;
+    readonly triggers: Readonly<Record<string, string>>;
+  };
+  /** How long to wait for it to answer. Default 30 000 ms. */
+  readonly startTimeoutMs?: number;
+}
+
+export interface CognitoLauncher {
+  /** `http://127.0.0.1:<port>`. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  /** `https://cognito-idp.<region>.amazonaws.com`: the issuer domain of its tokens. */
+  readonly issuerDomain: string;
+  /** The Node process (under its watchdog). */
+  readonly pid: number | undefined;
+  /** Where cognito-local serves a pool's JWKS. */
+  localJwksUri(userPoolId: string): string;
+  /** Stop the process and remove its data directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]+$/;
+
+/**
+ * Runs cognito-local's start script under a watchdog: when our process is gone (even killed with
+ * SIGKILL, so no exit handler ran), the child sees its parent change and exits. No orphans.
+ */
+const WATCHDOG = [
+  'const parent = process.ppid;',
+  'setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();',
+  'require(process.argv[1]);',
+].join('\n');
+
+async function waitFor(
+  url: string,
+  child: ChildProcess,
+  stderr: () => string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new LocalServiceError(
+        `cognito-local exited with ${child.exitCode ?? child.signalCode}: ${stderr()}`,
+      );
+    }
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new LocalServiceError(`cognito-local did not answer at ${url}: ${stderr()}`);
+}
+
+/**
+ * Start cognito-local with `pools` seeded; resolves once it serves the first pool's JWKS.
+ * @throws LocalStackConfigError for bad pool ids, PortTakenError, LocalServiceError.
+ */
+export async function launchCognitoLocal(
+  options: CognitoLauncherOptions,
+): Promise<CognitoLauncher> {
+  const issues: string[] = [];
+  const regions = new Set<string>();
+  if (!Array.isArray(options.pools) || options.pools.length === 0)
+    issues.push('pools: at least one user pool is needed');
+  for (const pool of options.pools ?? []) {
+    const region = POOL_ID.exec(String(pool.id))?.[1];
+    if (!region) issues.push(`user pool id must look like <region>_<id>, got "${pool.id}"`);
+    else regions.add(region);
+  }
+  if (regions.size > 1) issues.push(`user pools span regions ${[...regions].join(', ')}`);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    issues.push(`port must be an integer in 0–65535, got ${port}`);
+  if (issues.length > 0) throw new LocalStackConfigError(issues);
+  const [region = 'us-east-1'] = regions;
+  const issuerDomain = `https://cognito-idp.${region}.amazonaws.com`;
+
+  const listenPort = await claimPort(port, options.portFlag ?? '--cognito-port');
+  const dir = mkdtempSync(join(tmpdir(), 'tenantgate-cognito-'));
+  const db = join(dir, '.cognito', 'db');
+  mkdirSync(db, { recursive: true });
+  writeFileSync(
+    join(dir, '.cognito', 'config.json'),
+    JSON.stringify({
+      TokenConfig: { IssuerDomain: issuerDomain },
+      ...(options.lambda
+        ? {
+            LambdaClient: {
+              endpoint: options.lambda.endpoint,
+              region,
+              credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            },
+            TriggerFunctions: options.lambda.triggers,
+          }
+        : {}),
+    }),
+  );
+  // cognito-local's own defaults (password policy, standard schema) plus the custom attributes.
+  const { USER_POOL_AWS_DEFAULTS } = require('cognito-local/lib/services/cognitoService.js') as {
+    USER_POOL_AWS_DEFAULTS: { SchemaAttributes?: unknown[] } & Record<string, unknown>;
+  };
+  const custom = (name: string) => ({
+    Name: `custom:${name}`,
+    AttributeDataType: 'String',
+    DeveloperOnlyAttribute: false,
+    Mutable: true,
+    Required: false,
+    StringAttributeConstraints: { MinLength: '0', MaxLength: '2048' },
+  });
+  for (const pool of options.pools) {
+    writeFileSync(
+      join(db, `${pool.id}.json`),
+      JSON.stringify({
+        Users: {},
+        Groups: {},
+        Options: {
+          ...USER_POOL_AWS_DEFAULTS,
+          ...pool.options,
+          Id: pool.id,
+          Name: pool.name ?? 'tenantgate-local',
+          UsernameAttributes: [...(pool.usernameAttributes ?? ['email'])],
+          SchemaAttributes: [
+            ...(USER_POOL_AWS_DEFAULTS.SchemaAttributes ?? []),
+            ...(pool.customAttributes ?? []).map(custom),
+          ],
+        },
+      }),
+    );
+  }
+
+  const endpoint = `http://127.0.0.1:${listenPort}`;
+  const child = spawn(
+    process.execPath,
+    ['-e', WATCHDOG, require.resolve('cognito-local/lib/bin/start.js')],
+    {
+      cwd: dir,
+      env: { ...process.env, PORT: String(listenPort), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  // Drained, so a chatty child never blocks on a full pipe; the tail explains a failed start.
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-2000);
+  });
+  let spawnError: Error | undefined;
+  child.on('error', (error) => {
+    spawnError = error;
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      process.off('exit', killOnExit);
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(force);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+  const localJwksUri = (poolId: string) => `${endpoint}/${poolId}/.well-known/jwks.json`;
+  try {
+    await waitFor(
+      localJwksUri(options.pools[0]?.id ?? ''),
+      child,
+      () => spawnError?.message ?? stderrTail,
+      options.startTimeoutMs ?? 30_000,
+    );
+  } catch (error) {
+    await stop();
+    // Someone took the port between our check and cognito-local's listen.
+    if (/EADDRINUSE/.test(stderrTail))
+      throw new PortTakenError(listenPort, options.portFlag ?? '--cognito-port');
+    throw error;
+  }
+  return {
+    endpoint,
+    port: listenPort,
+    region,
+    issuerDomain,
+    pid: child.pid,
+    localJwksUri,
+    stop,
+  };
+}
