@@ -75,3 +75,88 @@ export class ReservedRoleError extends TenantsError {
     this.operation = operation;
   }
 }
+
+/** A request names something that does not exist: tenant, member, user (a 404). */
+export class NotFoundError extends TenantsError {
+  readonly kind: 'tenant' | 'member' | 'user' | 'aircraft';
+  constructor(kind: NotFoundError['kind'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NotFoundError';
+    this.kind = kind;
+  }
+}
+
+/**
+ * A write conflicts with the current state (a 409): already a member with another role, a stale
+ * version, a role still assigned, or the tenant's last admin leaving or being demoted.
+ */
+export class ConflictError extends TenantsError {
+  readonly reason:
+    | 'already-member'
+    | 'stale-version'
+    | 'role-in-use'
+    | 'last-admin'
+    | 'already-exists';
+  constructor(reason: ConflictError['reason'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConflictError';
+    this.reason = reason;
+  }
+}
+
+/**
+ * The caller may not act on this tenant at all (a 403): switching to a tenant that is not among the
+ * caller's `cognito:groups`, or acting on tenant data without an active tenant.
+ */
+export class TenantAccessError extends TenantsError {
+  readonly reason: 'not-in-groups' | 'no-active-tenant';
+  constructor(reason: TenantAccessError['reason'], message: string) {
+    super(message);
+    this.name = 'TenantAccessError';
+    this.reason = reason;
+  }
+}
+
+/** Input that fails validation, every problem listed with its field (a 400). */
+export class InvalidInputError extends TenantsError {
+  readonly issues: readonly { readonly field: string; readonly message: string }[];
+  constructor(issues: readonly { field: string; message: string }[]) {
+    super(`invalid input:\n- ${issues.map((i) => `${i.field}: ${i.message}`).join('\n- ')}`);
+    this.name = 'InvalidInputError';
+    this.issues = Object.freeze(issues.map((i) => Object.freeze({ ...i })));
+  }
+}
+
+/**
+ * Cognito refused the refresh token (expired, revoked, or of another client). The server-side change
+ * is done; the client signs in again to get tokens that carry it (a 401 naming that).
+ */
+export class RefreshTokenError extends TenantsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RefreshTokenError';
+  }
+}
+
+/**
+ * Some of a guarded write's own writes failed their conditions (the permission check passed); nothing
+ * was written. `failed` indexes the request's `writes`, with the item as it was where it was asked for.
+ */
+export class WriteConditionError extends TenantsError {
+  readonly failed: readonly {
+    readonly index: number;
+    readonly item?: Readonly<Record<string, unknown>>;
+  }[];
+  constructor(
+    failed: readonly { index: number; item?: Record<string, unknown> }[],
+    options?: { cause?: unknown },
+  ) {
+    super(`write condition failed at ${failed.map((f) => f.index).join(', ')}`, options);
+    this.name = 'WriteConditionError';
+    this.failed = Object.freeze(failed.map((f) => Object.freeze({ ...f })));
+  }
+  /** Whether the write at `index` failed its condition. */
+  has(index: number): boolean {
+    return this.failed.some((f) => f.index === index);
+  }
+}

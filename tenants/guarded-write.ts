@@ -11,7 +11,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { grantingPatterns } from '../policy/index.js';
-import { PermissionDeniedError, TenantsConfigError } from './errors.js';
+import { PermissionDeniedError, TenantsConfigError, WriteConditionError } from './errors.js';
 import { roleSk, tenantPk } from './keys.js';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -91,6 +91,16 @@ export function deniedBecause(
     : { reason: 'explicit-deny', matched: denied };
 }
 
+/** Whether the role item (raw attribute values) grants `action`: the condition, evaluated here. */
+export function roleItemPermits(action: string, item: Record<string, AttributeValue> | undefined) {
+  if (item === undefined) return false;
+  const allow = strings(item.allow);
+  const deny = item.deny === undefined ? [] : strings(item.deny);
+  if (allow === undefined || deny === undefined) return false;
+  const patterns = grantingPatterns(action);
+  return patterns.some((p) => allow.includes(p)) && !patterns.some((p) => deny.includes(p));
+}
+
 export interface GuardedWriterOptions {
   /** A client signed with the caller's tenant-scoped credentials (`tenantDynamoClient(ctx)`). */
   readonly client: DynamoDBDocumentClient;
@@ -104,11 +114,66 @@ interface CancellationReason {
   readonly Item?: Record<string, AttributeValue>;
 }
 
+type Operation = 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+const OPERATIONS: readonly Operation[] = ['Put', 'Update', 'Delete', 'ConditionCheck'];
+
+interface WriteBody {
+  TableName?: string;
+  Key?: Record<string, unknown>;
+  Item?: Record<string, unknown>;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+  ReturnValuesOnConditionCheckFailure?: string;
+}
+
+const bodyOf = (item: TransactItem): [Operation, WriteBody] | undefined => {
+  for (const op of OPERATIONS) {
+    const body = (item as Record<string, WriteBody | undefined>)[op];
+    if (body) return [op, body];
+  }
+  return undefined;
+};
+
+/**
+ * DynamoDB refuses a transaction that names one item twice (ValidationException). An admin inviting
+ * another admin writes the `admin` role item (its assignment count) while the check reads it, so a
+ * write on the check's own item carries the check's condition instead, ANDed into its own, with the
+ * check's placeholders renamed so they cannot collide with the caller's.
+ */
+function mergeCheck(check: TransactItem, write: TransactItem): TransactItem {
+  const c = check.ConditionCheck as WriteBody;
+  const [op, body] = bodyOf(write) as [Operation, WriteBody];
+  const rename = (expr: string) => expr.replace(/([:#])(\w+)/g, '$1tg_$2');
+  const prefixed = <V>(record: Record<string, V> | undefined) =>
+    Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [rename(k), v]));
+  const own = body.ConditionExpression;
+  return {
+    [op]: {
+      ...body,
+      ConditionExpression: `${own ? `(${own}) AND ` : ''}(${rename(c.ConditionExpression ?? '')})`,
+      ExpressionAttributeNames: {
+        ...body.ExpressionAttributeNames,
+        ...prefixed(c.ExpressionAttributeNames),
+      },
+      ExpressionAttributeValues: {
+        ...body.ExpressionAttributeValues,
+        ...prefixed(c.ExpressionAttributeValues),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  } as TransactItem;
+}
+
+const sameKey = (a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined) =>
+  a !== undefined && b !== undefined && a.PK === b.PK && a.SK === b.SK;
+
 /**
  * @returns `guardedWrite`, which rejects with `PermissionDeniedError` naming the action and the reason
  * (`unknown-role`, `explicit-deny` with its pattern, `no-match`, `invalid-role`) when the role check
- * fails — nothing is written. Other cancellations (a caller's own condition, a transaction conflict)
- * and errors surface as they are.
+ * fails — nothing is written; with `WriteConditionError` naming which of the caller's writes failed
+ * their own condition (with the item as it was, where the write asked for `ALL_OLD`). Other
+ * cancellations (a transaction conflict) and errors surface as they are.
  * @throws TenantsConfigError for invalid options.
  */
 export function createGuardedWriter(options: GuardedWriterOptions): GuardedWrite {
@@ -126,19 +191,39 @@ export function createGuardedWriter(options: GuardedWriterOptions): GuardedWrite
       );
     }
     const check = permissionCheck(tableName, request.tenantId, request.roleId, request.action);
+    const checkKey = check.ConditionCheck?.Key;
+    const merged = request.writes.findIndex((w) => {
+      const body = bodyOf(w)?.[1];
+      const key = body?.Key ?? body?.Item;
+      return body?.TableName === tableName && sameKey(key, checkKey);
+    });
+    const items =
+      merged < 0
+        ? [check, ...request.writes]
+        : request.writes.map((w, i) => (i === merged ? mergeCheck(check, w) : w));
+    const offset = merged < 0 ? 1 : 0;
     try {
-      await client.send(new TransactWriteCommand({ TransactItems: [check, ...request.writes] }));
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
-      const first = (error as { CancellationReasons?: CancellationReason[] })
-        .CancellationReasons?.[0];
-      if (
-        (error as Error).name === 'TransactionCanceledException' &&
-        first?.Code === 'ConditionalCheckFailed'
-      ) {
-        const { reason, matched } = deniedBecause(request.action, first.Item);
-        throw new PermissionDeniedError(request.action, reason, { matched, cause: error });
-      }
-      throw error;
+      const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+      if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw error;
+      const denied = (item: Record<string, AttributeValue> | undefined) => {
+        const { reason, matched } = deniedBecause(request.action, item);
+        return new PermissionDeniedError(request.action, reason, { matched, cause: error });
+      };
+      if (offset === 1 && reasons[0]?.Code === 'ConditionalCheckFailed')
+        throw denied(reasons[0].Item);
+      const failed: { index: number; item?: Record<string, AttributeValue> }[] = [];
+      reasons.forEach((r, i) => {
+        if (r.Code === 'ConditionalCheckFailed' && i >= offset)
+          failed.push({ index: i - offset, ...(r.Item ? { item: r.Item } : {}) });
+      });
+      if (failed.length === 0) throw error;
+      // On the merged write a failure is either the permission or its own condition: the item as it
+      // was tells which.
+      const onRole = failed.find((f) => f.index === merged);
+      if (onRole && !roleItemPermits(request.action, onRole.item)) throw denied(onRole.item);
+      throw new WriteConditionError(failed, { cause: error });
     }
   };
 }

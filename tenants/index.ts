@@ -1,13 +1,35 @@
 /** `tenantgate/tenants`: the control plane's logic and DynamoDB adapters. */
+
+export {
+  type Aircraft,
+  type AircraftService,
+  type AircraftServiceOptions,
+  AircraftStatus,
+  createAircraftService,
+} from './aircraft.js';
 export { builtInRoleItems, builtInRolePuts, builtInRoles } from './builtin-roles.js';
 export {
+  type CognitoDirectoryOptions,
+  createCognitoDirectory,
+  type DirectoryUser,
+  type Tokens,
+  tokenSubject,
+  type UserDirectory,
+} from './directory.js';
+export {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
   PermissionDeniedError,
   type PermissionDeniedReason,
+  RefreshTokenError,
   ReservedRoleError,
   RoleConflictError,
   RoleNotFoundError,
+  TenantAccessError,
   TenantsConfigError,
   TenantsError,
+  WriteConditionError,
 } from './errors.js';
 export {
   createGuardedWriter,
@@ -17,21 +39,52 @@ export {
   type GuardedWriterOptions,
   MAX_GUARDED_WRITES,
   permissionCheck,
+  roleItemPermits,
   type TransactItem,
 } from './guarded-write.js';
+export {
+  createMembersService,
+  type Member,
+  type MembersService,
+  type MembersServiceOptions,
+} from './members.js';
 export {
   createMembershipCheck,
   MAX_MEMBERSHIP_TTL_MS,
   type MembershipCheckOptions,
 } from './membership-check.js';
 export {
+  createProfileStore,
+  type ProfileStore,
+  type ProfileStoreOptions,
+  type SignUp,
+} from './profiles.js';
+export {
   createRoleAuthorizer,
   type RoleAuthorizer,
   type RoleAuthorizerOptions,
 } from './role-authorizer.js';
+export {
+  createRolesAdmin,
+  type RoleInput,
+  type RolesAdmin,
+  type RolesAdminOptions,
+  type RoleView,
+} from './roles-admin.js';
 export {
   createRolesStore,
   type RolesStore,
   type RolesStoreOptions,
   roleItem,
 } from './roles-store.js';
+export {
+  type CreateTenantResult,
+  createTenantService,
+  MAX_TENANT_NAME_LENGTH,
+  membershipItem,
+  type SwitchTenantResult,
+  type Tenant,
+  type TenantMembership,
+  type TenantService,
+  type TenantServiceOptions,
+} from './tenant-service.js';

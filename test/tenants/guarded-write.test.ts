@@ -15,6 +15,7 @@ import {
   permissionCheck,
   TenantsConfigError,
   type TransactItem,
+  WriteConditionError,
 } from '../../tenants/index.js';
 
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -124,13 +125,86 @@ describe('guarded write', () => {
     await expect(write()(request)).rejects.toMatchObject({ reason: 'unknown-role' });
   });
 
-  it.each([
-    ['a conflicting transaction', [{ Code: 'TransactionConflict' }, { Code: 'None' }]],
-    ["the caller's own condition", [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }]],
-  ])('lets %s surface as it is', async (_, reasons) => {
-    const error = cancelled(...reasons);
+  it('lets a conflicting transaction surface as it is', async () => {
+    const error = cancelled({ Code: 'TransactionConflict' }, { Code: 'None' });
     mock.on(TransactWriteCommand).rejects(error);
     await expect(write()(request)).rejects.toBe(error);
+  });
+
+  it("names the caller's writes whose own condition failed (WriteConditionError)", async () => {
+    const error = cancelled({ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' });
+    mock.on(TransactWriteCommand).rejects(error);
+    const del: TransactItem = { Delete: { TableName: 'T', Key: { PK: 'TENANT#acme', SK: 'A#2' } } };
+    const failure = await write()({ ...request, writes: [put, del] }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(WriteConditionError);
+    expect((failure as WriteConditionError).failed).toEqual([{ index: 1 }]);
+    expect((failure as WriteConditionError).has(1)).toBe(true);
+    expect((failure as Error).cause).toBe(error);
+  });
+
+  describe('a write on the role item the check reads (DynamoDB refuses one item twice)', () => {
+    const count: TransactItem = {
+      Update: {
+        TableName: 'T',
+        Key: { PK: 'TENANT#acme', SK: 'ROLE#pilot' },
+        UpdateExpression: 'SET assigned = assigned + :one',
+        ConditionExpression: 'assigned > :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    };
+
+    it('carries the check in its own condition, placeholders renamed, with no separate check', async () => {
+      mock.on(TransactWriteCommand).resolves({});
+      await write()({ ...request, writes: [put, count] });
+      const items = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+      expect(items).toHaveLength(2);
+      expect(items[0]).toEqual(put);
+      const update = items[1]?.Update;
+      const check = permissionCheck('T', 'acme', 'pilot', 'aircraft:update').ConditionCheck;
+      expect(update?.ConditionExpression).toBe(
+        `(assigned > :one) AND (${check?.ConditionExpression?.replace(/([:#])(\w+)/g, '$1tg_$2')})`,
+      );
+      expect(update?.ExpressionAttributeValues).toMatchObject({
+        ':one': 1,
+        ':tg_g0': 'aircraft:update',
+        ':tg_list': 'L',
+      });
+      expect(update?.ExpressionAttributeNames).toEqual({
+        '#tg_allow': 'allow',
+        '#tg_deny': 'deny',
+      });
+      expect(update?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    });
+
+    it('tells a refused permission from its own failed condition by the item as it was', async () => {
+      mock
+        .on(TransactWriteCommand)
+        .rejectsOnce(
+          cancelled(
+            { Code: 'None' },
+            {
+              Code: 'ConditionalCheckFailed',
+              Item: { allow: list('aircraft:read'), deny: list() },
+            },
+          ),
+        )
+        .rejectsOnce(
+          cancelled(
+            { Code: 'None' },
+            {
+              Code: 'ConditionalCheckFailed',
+              Item: { allow: list('aircraft:*'), deny: list(), assigned: { N: '1' } },
+            },
+          ),
+        );
+      await expect(write()({ ...request, writes: [put, count] })).rejects.toMatchObject({
+        name: 'PermissionDeniedError',
+        reason: 'no-match',
+      });
+      const own = await write()({ ...request, writes: [put, count] }).catch((e: unknown) => e);
+      expect(own).toBeInstanceOf(WriteConditionError);
+      expect((own as WriteConditionError).failed[0]?.index).toBe(1);
+    });
   });
 
   it('lets other errors surface as they are', async () => {

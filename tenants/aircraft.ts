@@ -1,0 +1,220 @@
+/**
+ * The seeds' example domain service: a flight school's aircraft. Every call uses the caller's
+ * tenant-scoped credentials from the authorizer context, never the function's own role, so IAM confines
+ * it to `TENANT#<caller's tenant>` whatever this code gets wrong. Reads are checked by the role
+ * authorizer (any member: `aircraft:list`, `aircraft:read`); writes by the guarded transaction
+ * (`aircraft:create`, `aircraft:update`), so a refused write leaves nothing behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  TenantsConfigError,
+  WriteConditionError,
+} from './errors.js';
+import { createGuardedWriter } from './guarded-write.js';
+import { AIRCRAFT_SK_PREFIX, aircraftSk, tenantPk } from './keys.js';
+import type { RoleAuthorizer } from './role-authorizer.js';
+
+export const AircraftStatus = {
+  airworthy: 'airworthy',
+  maintenance: 'maintenance',
+  grounded: 'grounded',
+} as const;
+export type AircraftStatus = (typeof AircraftStatus)[keyof typeof AircraftStatus];
+const STATUSES = Object.values(AircraftStatus) as string[];
+
+export interface Aircraft {
+  readonly aircraftId: string;
+  /** e.g. `N172SP`, `G-ABCD`. */
+  readonly registration: string;
+  readonly model: string;
+  readonly status: AircraftStatus;
+  readonly version: number;
+  readonly updatedBy: string;
+}
+
+export interface AircraftServiceOptions {
+  readonly tableName: string;
+  readonly roles: RoleAuthorizer;
+  readonly clientFor?: (ctx: TenantContext) => DynamoDBDocumentClient;
+  readonly newId?: () => string;
+}
+
+export interface AircraftService {
+  list(ctx: TenantContext): Promise<Aircraft[]>;
+  get(ctx: TenantContext, aircraftId: string): Promise<Aircraft>;
+  create(ctx: TenantContext, input: Record<string, unknown>): Promise<Aircraft>;
+  /** Optimistic: `version` must be the stored one. */
+  update(ctx: TenantContext, aircraftId: string, input: Record<string, unknown>): Promise<Aircraft>;
+}
+
+const REGISTRATION = /^[A-Z0-9-]{2,10}$/;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function validate(input: Record<string, unknown>, partial: boolean) {
+  const problems: { field: string; message: string }[] = [];
+  const { registration, model, status } = input;
+  if (
+    !(partial && registration === undefined) &&
+    (typeof registration !== 'string' || !REGISTRATION.test(registration))
+  )
+    problems.push({ field: 'registration', message: 'must be 2 to 10 of A-Z 0-9 -' });
+  if (
+    !(partial && model === undefined) &&
+    (typeof model !== 'string' || model.trim() === '' || model.length > 100)
+  )
+    problems.push({ field: 'model', message: 'must be 1 to 100 characters' });
+  if (status !== undefined && (typeof status !== 'string' || !STATUSES.includes(status)))
+    problems.push({ field: 'status', message: `must be one of ${STATUSES.join(', ')}` });
+  if (partial && (typeof input.version !== 'number' || !Number.isSafeInteger(input.version)))
+    problems.push({ field: 'version', message: 'must be the integer version you read' });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+}
+
+const toAircraft = (item: Record<string, unknown>): Aircraft => ({
+  aircraftId: String(item.aircraftId),
+  registration: String(item.registration),
+  model: String(item.model),
+  status: item.status as AircraftStatus,
+  version: Number(item.version),
+  updatedBy: String(item.updatedBy),
+});
+
+/** @throws TenantsConfigError listing every invalid option. */
+export function createAircraftService(options: AircraftServiceOptions): AircraftService {
+  const issues: string[] = [];
+  if (typeof options?.tableName !== 'string' || options.tableName === '')
+    issues.push('tableName must be a non-empty string');
+  if (typeof options?.roles?.enforce !== 'function') issues.push('roles must be a RoleAuthorizer');
+  if (issues.length > 0) throw new TenantsConfigError(issues);
+  const { tableName, roles } = options;
+  const clientFor = options.clientFor ?? ((ctx: TenantContext) => tenantDynamoClient(ctx));
+  const newId = options.newId ?? (() => randomBytes(6).toString('base64url'));
+  const guarded = (ctx: TenantContext) =>
+    createGuardedWriter({ client: clientFor(ctx), tableName });
+
+  const read = async (ctx: TenantContext, aircraftId: string) => {
+    if (!ID.test(aircraftId)) throw new NotFoundError('aircraft', `no aircraft ${aircraftId}`);
+    const { Item } = await clientFor(ctx).send(
+      new GetCommand({
+        TableName: tableName,
+        Key: { PK: tenantPk(ctx.tenantId), SK: aircraftSk(aircraftId) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) throw new NotFoundError('aircraft', `no aircraft ${aircraftId}`);
+    return toAircraft(Item);
+  };
+
+  return {
+    async list(ctx) {
+      await roles.enforce(ctx, 'aircraft:list');
+      const out: Aircraft[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await clientFor(ctx).send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :a)',
+            ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':a': AIRCRAFT_SK_PREFIX },
+            ExclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) out.push(toAircraft(item));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return out;
+    },
+
+    async get(ctx, aircraftId) {
+      await roles.enforce(ctx, 'aircraft:read');
+      return read(ctx, aircraftId);
+    },
+
+    async create(ctx, input) {
+      validate(input, false);
+      const aircraft: Aircraft = {
+        aircraftId: newId(),
+        registration: input.registration as string,
+        model: (input.model as string).trim(),
+        status: (input.status as AircraftStatus | undefined) ?? AircraftStatus.airworthy,
+        version: 1,
+        updatedBy: ctx.userId,
+      };
+      await guarded(ctx)({
+        tenantId: ctx.tenantId,
+        roleId: ctx.role,
+        action: 'aircraft:create',
+        writes: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                PK: tenantPk(ctx.tenantId),
+                SK: aircraftSk(aircraft.aircraftId),
+                type: 'aircraft',
+                ...aircraft,
+              },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+        ],
+      });
+      return aircraft;
+    },
+
+    async update(ctx, aircraftId, input) {
+      validate(input, true);
+      if (!ID.test(aircraftId)) throw new NotFoundError('aircraft', `no aircraft ${aircraftId}`);
+      const sets: string[] = ['version = :next', 'updatedBy = :by'];
+      const values: Record<string, unknown> = {
+        ':next': (input.version as number) + 1,
+        ':expected': input.version,
+        ':by': ctx.userId,
+      };
+      const names: Record<string, string> = {};
+      for (const field of ['registration', 'model', 'status'] as const) {
+        if (input[field] === undefined) continue;
+        sets.push(`#${field} = :${field}`);
+        names[`#${field}`] = field;
+        values[`:${field}`] = field === 'model' ? (input[field] as string).trim() : input[field];
+      }
+      try {
+        await guarded(ctx)({
+          tenantId: ctx.tenantId,
+          roleId: ctx.role,
+          action: 'aircraft:update',
+          writes: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: { PK: tenantPk(ctx.tenantId), SK: aircraftSk(aircraftId) },
+                UpdateExpression: `SET ${sets.join(', ')}`,
+                ConditionExpression: 'attribute_exists(PK) AND version = :expected',
+                ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+                ExpressionAttributeValues: values,
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        });
+      } catch (error) {
+        if (error instanceof WriteConditionError) {
+          if (!error.failed[0]?.item)
+            throw new NotFoundError('aircraft', `no aircraft ${aircraftId}`, { cause: error });
+          throw new ConflictError(
+            'stale-version',
+            `aircraft ${aircraftId} is not at version ${String(input.version)}`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      return read(ctx, aircraftId);
+    },
+  };
+}

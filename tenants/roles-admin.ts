@@ -1,0 +1,242 @@
+/**
+ * Role administration for tenant admins (actions `roles:*`), with the caller's tenant-scoped
+ * credentials. Every write is validated by the policy engine first (`PolicyValidationError`, one issue
+ * per field) and runs as a guarded write: the caller's permission and the write's own condition (absent
+ * for create; at the expected version for update and delete; no member still assigned for delete)
+ * commit together or not at all. Unlike `RolesStore`, an update changes only the document fields, so
+ * the role's member count (`assigned`, kept by membership writes) survives it.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
+import {
+  BuiltInRoleId,
+  compileRole,
+  isReservedRoleId,
+  type RoleDocument,
+} from '../policy/index.js';
+import {
+  ConflictError,
+  ReservedRoleError,
+  RoleNotFoundError,
+  TenantsConfigError,
+  WriteConditionError,
+} from './errors.js';
+import { createGuardedWriter, type TransactItem } from './guarded-write.js';
+import { ROLE_SK_PREFIX, roleSk, tenantPk } from './keys.js';
+import type { RoleAuthorizer } from './role-authorizer.js';
+import { roleItem } from './roles-store.js';
+
+export interface RoleView extends RoleDocument {
+  /** Members holding the role. */
+  readonly assigned: number;
+}
+
+export interface RoleInput {
+  readonly roleId?: unknown;
+  readonly name?: unknown;
+  readonly allow?: unknown;
+  readonly deny?: unknown;
+  readonly version?: unknown;
+}
+
+export interface RolesAdminOptions {
+  readonly tableName: string;
+  /** For reads (`roles:list`). */
+  readonly roles: RoleAuthorizer;
+  /** Default: `tenantDynamoClient(ctx)`, the caller's tenant-scoped credentials. */
+  readonly clientFor?: (ctx: TenantContext) => DynamoDBDocumentClient;
+}
+
+export interface RolesAdmin {
+  list(ctx: TenantContext): Promise<RoleView[]>;
+  /** @throws PolicyValidationError, ReservedRoleError, ConflictError `already-exists`. */
+  create(ctx: TenantContext, input: RoleInput): Promise<RoleDocument>;
+  /** @throws PolicyValidationError, ReservedRoleError, RoleNotFoundError, ConflictError `stale-version`. */
+  update(ctx: TenantContext, roleId: string, input: RoleInput): Promise<RoleDocument>;
+  /** @throws ReservedRoleError, RoleNotFoundError, ConflictError `stale-version` or `role-in-use`. */
+  remove(ctx: TenantContext, roleId: string, version: unknown): Promise<void>;
+}
+
+const num = (v: AttributeValue | undefined) => (v?.N === undefined ? undefined : Number(v.N));
+
+/** @throws TenantsConfigError listing every invalid option. */
+export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
+  const issues: string[] = [];
+  if (typeof options?.tableName !== 'string' || options.tableName === '')
+    issues.push('tableName must be a non-empty string');
+  if (typeof options?.roles?.enforce !== 'function') issues.push('roles must be a RoleAuthorizer');
+  if (issues.length > 0) throw new TenantsConfigError(issues);
+  const { tableName, roles } = options;
+  const clientFor = options.clientFor ?? ((ctx: TenantContext) => tenantDynamoClient(ctx));
+
+  const write = (ctx: TenantContext, action: string, item: TransactItem) =>
+    createGuardedWriter({ client: clientFor(ctx), tableName })({
+      tenantId: ctx.tenantId,
+      roleId: ctx.role,
+      action,
+      writes: [item],
+    });
+
+  /** A failed versioned write: gone (404) or at another version (409), from the item as it was. */
+  const versionFailure = (
+    error: WriteConditionError,
+    tenantId: string,
+    roleId: string,
+    expected: number,
+  ) => {
+    const item = error.failed[0]?.item as Record<string, AttributeValue> | undefined;
+    if (!item) return new RoleNotFoundError(tenantId, roleId, { cause: error });
+    const version = num(item.version);
+    if (version !== expected) {
+      return new ConflictError(
+        'stale-version',
+        `role ${roleId} is at version ${version}, not ${expected}`,
+        { cause: error },
+      );
+    }
+    return new ConflictError(
+      'role-in-use',
+      `role ${roleId} is still assigned to ${num(item.assigned)} member(s)`,
+      { cause: error },
+    );
+  };
+
+  return {
+    async list(ctx) {
+      await roles.enforce(ctx, 'roles:list');
+      const out: RoleView[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await clientFor(ctx).send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
+            ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':role': ROLE_SK_PREFIX },
+            ExclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          out.push({
+            tenantId: String(item.tenantId),
+            roleId: String(item.roleId),
+            name: String(item.name),
+            allow: (item.allow as string[]) ?? [],
+            deny: (item.deny as string[]) ?? [],
+            version: Number(item.version),
+            assigned: Number(item.assigned ?? 0),
+          });
+        }
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return out;
+    },
+
+    async create(ctx, input) {
+      const doc = {
+        tenantId: ctx.tenantId,
+        roleId: input.roleId,
+        name: input.name,
+        allow: input.allow,
+        deny: input.deny ?? [],
+        version: 1,
+      };
+      const item = roleItem(doc as unknown as RoleDocument);
+      if (isReservedRoleId(item.roleId as string))
+        throw new ReservedRoleError(item.roleId as string, 'create');
+      try {
+        await write(ctx, 'roles:create', {
+          Put: {
+            TableName: tableName,
+            Item: { ...item, assigned: 0 },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        });
+      } catch (error) {
+        if (error instanceof WriteConditionError) {
+          throw new ConflictError('already-exists', `role ${String(item.roleId)} already exists`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+      return toDoc(item);
+    },
+
+    async update(ctx, roleId, input) {
+      if (roleId === BuiltInRoleId.admin) throw new ReservedRoleError(roleId, 'update');
+      const expected = input.version;
+      const next = compileRole({
+        tenantId: ctx.tenantId,
+        roleId,
+        name: input.name,
+        allow: input.allow,
+        deny: input.deny ?? [],
+        version: typeof expected === 'number' ? expected + 1 : expected,
+      });
+      const version = next.version - 1;
+      try {
+        await write(ctx, 'roles:update', {
+          Update: {
+            TableName: tableName,
+            Key: { PK: tenantPk(ctx.tenantId), SK: roleSk(roleId) },
+            UpdateExpression: 'SET #name = :name, #allow = :allow, #deny = :deny, version = :next',
+            ConditionExpression: 'attribute_exists(PK) AND version = :expected',
+            ExpressionAttributeNames: { '#name': 'name', '#allow': 'allow', '#deny': 'deny' },
+            ExpressionAttributeValues: {
+              ':name': next.name,
+              ':allow': [...next.allow],
+              ':deny': [...next.deny],
+              ':next': next.version,
+              ':expected': version,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        });
+      } catch (error) {
+        if (error instanceof WriteConditionError)
+          throw versionFailure(error, ctx.tenantId, roleId, version);
+        throw error;
+      }
+      return {
+        tenantId: ctx.tenantId,
+        roleId,
+        name: next.name,
+        allow: [...next.allow],
+        deny: [...next.deny],
+        version: next.version,
+      };
+    },
+
+    async remove(ctx, roleId, version) {
+      if (isReservedRoleId(roleId)) throw new ReservedRoleError(roleId, 'delete');
+      // Validated like any role field, so a bad version is a 400 naming `version`.
+      compileRole({ tenantId: ctx.tenantId, roleId, name: roleId, allow: [], version });
+      try {
+        await write(ctx, 'roles:delete', {
+          Delete: {
+            TableName: tableName,
+            Key: { PK: tenantPk(ctx.tenantId), SK: roleSk(roleId) },
+            ConditionExpression:
+              'attribute_exists(PK) AND version = :expected AND (attribute_not_exists(assigned) OR assigned = :zero)',
+            ExpressionAttributeValues: { ':expected': version, ':zero': 0 },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        });
+      } catch (error) {
+        if (error instanceof WriteConditionError)
+          throw versionFailure(error, ctx.tenantId, roleId, version as number);
+        throw error;
+      }
+    },
+  };
+}
+
+const toDoc = (item: Record<string, unknown>): RoleDocument => ({
+  tenantId: String(item.tenantId),
+  roleId: String(item.roleId),
+  name: String(item.name),
+  allow: item.allow as string[],
+  deny: item.deny as string[],
+  version: Number(item.version),
+});

@@ -1,0 +1,350 @@
+/**
+ * Tenant creation, a user's tenant list, and tenant switching. These run with the control-plane
+ * function's own role: a new user has no tenant yet (so no tenant-scoped credentials), and switching
+ * reads a membership in a tenant that is not the caller's active one.
+ *
+ * Creating a tenant spans DynamoDB and Cognito, which share no transaction. The steps are ordered so
+ * that a failure at any point leaves nothing the user cannot reach, and each is idempotent, so calling
+ * POST /tenants again completes the same tenant (README: "Creating a tenant: failure points"):
+ *   1. one transaction: tenant item (`creating`), admin membership, built-in roles, and the profile's
+ *      `pendingTenant` marker — all or nothing;
+ *   2. the Cognito group; 3. the user in it; 4. `custom:tenant_id` / `custom:role`;
+ *   5. one transaction: tenant `active`, marker removed;
+ *   6. REFRESH_TOKEN_AUTH: tokens that carry the new tenant.
+ * A retry finds the marker and resumes at step 2 with the same tenant id.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isTenantId } from '../authorizer/index.js';
+import { BuiltInRoleId } from '../policy/index.js';
+import { builtInRoleItems } from './builtin-roles.js';
+import type { Tokens, UserDirectory } from './directory.js';
+import { tokenSubject } from './directory.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  RefreshTokenError,
+  TenantAccessError,
+  TenantsConfigError,
+} from './errors.js';
+import {
+  GSI1,
+  memberSk,
+  PROFILE_SK,
+  roleSk,
+  TENANT_PK_PREFIX,
+  TENANT_SK,
+  tenantPk,
+  userPk,
+} from './keys.js';
+
+/** Longest tenant name accepted. */
+export const MAX_TENANT_NAME_LENGTH = 100;
+
+export interface Tenant {
+  readonly tenantId: string;
+  readonly name: string;
+}
+
+export interface TenantMembership extends Tenant {
+  readonly role: string;
+  /** Whether this is the caller's active tenant (the one their token names). */
+  readonly active: boolean;
+}
+
+export interface TenantServiceOptions {
+  /** The control-plane function's own role (not tenant-scoped). */
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly directory: UserDirectory;
+  readonly now?: () => number;
+  /** A new tenant id; default 12 URL-safe characters from 72 random bits. */
+  readonly newTenantId?: () => string;
+}
+
+export interface CreateTenantResult {
+  readonly tenant: Tenant;
+  /** Whether this call finished a creation an earlier call began. */
+  readonly resumed: boolean;
+  /** Tokens carrying the new tenant; absent when Cognito refused the refresh token (sign in again). */
+  readonly tokens?: Tokens;
+}
+
+export interface SwitchTenantResult {
+  readonly tenantId: string;
+  readonly role: string;
+  readonly tokens: Tokens;
+}
+
+export interface TenantService {
+  /** @throws InvalidInputError for a bad name, ConflictError when a creation races another. */
+  createTenant(input: {
+    userId: string;
+    name: unknown;
+    refreshToken?: string;
+  }): Promise<CreateTenantResult>;
+  /** The caller's tenants, with names and the caller's role in each (GSI1). */
+  listTenants(userId: string, activeTenantId?: string): Promise<TenantMembership[]>;
+  /**
+   * Make `tenantId` the caller's active tenant and return tokens that carry it.
+   * @throws TenantAccessError when it is not among the caller's groups, NotFoundError without a
+   * membership item, RefreshTokenError when Cognito refuses the refresh token.
+   */
+  switchTenant(input: {
+    userId: string;
+    groups: readonly string[];
+    tenantId: string;
+    refreshToken: string;
+  }): Promise<SwitchTenantResult>;
+}
+
+const defaultTenantId = () => randomBytes(9).toString('base64url');
+
+/** The membership item: `TENANT#t` / `USER#u`, inverted by GSI1 for "my tenants". */
+export function membershipItem(input: {
+  tenantId: string;
+  userId: string;
+  role: string;
+  tenantName: string;
+  email?: string;
+  joinedAt: string;
+}): Record<string, unknown> {
+  return {
+    PK: tenantPk(input.tenantId),
+    SK: memberSk(input.userId),
+    GSI1PK: userPk(input.userId),
+    GSI1SK: tenantPk(input.tenantId),
+    type: 'membership',
+    tenantId: input.tenantId,
+    userId: input.userId,
+    role: input.role,
+    tenantName: input.tenantName,
+    ...(input.email ? { email: input.email } : {}),
+    joinedAt: input.joinedAt,
+  };
+}
+
+/** @throws TenantsConfigError listing every invalid option. */
+export function createTenantService(options: TenantServiceOptions): TenantService {
+  const issues: string[] = [];
+  if (typeof options?.client?.send !== 'function') issues.push('client must be a DynamoDB client');
+  if (typeof options?.tableName !== 'string' || options.tableName === '')
+    issues.push('tableName must be a non-empty string');
+  if (typeof options?.directory?.refresh !== 'function')
+    issues.push('directory must be a UserDirectory');
+  if (issues.length > 0) throw new TenantsConfigError(issues);
+  const { client, tableName, directory } = options;
+  const now = options.now ?? Date.now;
+  const newTenantId = options.newTenantId ?? defaultTenantId;
+
+  const get = async (PK: string, SK: string) =>
+    (
+      await client.send(
+        new GetCommand({ TableName: tableName, Key: { PK, SK }, ConsistentRead: true }),
+      )
+    ).Item;
+
+  /** Refresh, and refuse tokens that are not the caller's (someone else's refresh token). */
+  const refreshFor = async (userId: string, refreshToken: string): Promise<Tokens> => {
+    const tokens = await directory.refresh(refreshToken);
+    if (tokenSubject(tokens.idToken) !== userId) {
+      throw new RefreshTokenError('the refresh token belongs to another user');
+    }
+    return tokens;
+  };
+
+  /** Steps 2–5: idempotent, safe to repeat after any partial failure. */
+  const finish = async (userId: string, tenantId: string) => {
+    await directory.ensureGroup(tenantId);
+    await directory.addToGroup(userId, tenantId);
+    await directory.setActiveTenant(userId, tenantId, BuiltInRoleId.admin);
+    await client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: { PK: tenantPk(tenantId), SK: TENANT_SK },
+              UpdateExpression: 'SET #status = :active',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':active': 'active' },
+              ConditionExpression: 'attribute_exists(PK)',
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: { PK: userPk(userId), SK: PROFILE_SK },
+              UpdateExpression: 'REMOVE pendingTenant',
+            },
+          },
+        ],
+      }),
+    );
+  };
+
+  return {
+    async createTenant({ userId, name, refreshToken }) {
+      const problems: { field: string; message: string }[] = [];
+      const trimmed = typeof name === 'string' ? name.trim() : '';
+      if (typeof name !== 'string') problems.push({ field: 'name', message: 'must be a string' });
+      else if (trimmed === '' || trimmed.length > MAX_TENANT_NAME_LENGTH)
+        problems.push({
+          field: 'name',
+          message: `must be 1 to ${MAX_TENANT_NAME_LENGTH} characters`,
+        });
+      if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken === ''))
+        problems.push({ field: 'refreshToken', message: 'must be a non-empty string' });
+      if (problems.length > 0) throw new InvalidInputError(problems);
+
+      let tenant: Tenant;
+      let resumed = false;
+      const pending = (await get(userPk(userId), PROFILE_SK))?.pendingTenant;
+      const pendingItem =
+        typeof pending === 'string' ? await get(tenantPk(pending), TENANT_SK) : undefined;
+      if (typeof pending === 'string' && pendingItem) {
+        // An earlier call stopped half-way: finish that tenant rather than start a second one.
+        tenant = { tenantId: pending, name: String(pendingItem.name) };
+        resumed = true;
+      } else {
+        const tenantId = newTenantId();
+        if (!isTenantId(tenantId)) throw new TenantsConfigError([`newTenantId gave "${tenantId}"`]);
+        tenant = { tenantId, name: trimmed };
+        const at = new Date(now()).toISOString();
+        const roles = builtInRoleItems(tenantId).map((item) =>
+          // The admin role counts its members: the last admin cannot leave or be demoted.
+          item.roleId === BuiltInRoleId.admin ? { ...item, assigned: 1 } : { ...item, assigned: 0 },
+        );
+        try {
+          await client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: tableName,
+                    Item: {
+                      PK: tenantPk(tenantId),
+                      SK: TENANT_SK,
+                      type: 'tenant',
+                      tenantId,
+                      name: trimmed,
+                      createdBy: userId,
+                      createdAt: at,
+                      status: 'creating',
+                    },
+                    ConditionExpression: 'attribute_not_exists(PK)',
+                  },
+                },
+                {
+                  Put: {
+                    TableName: tableName,
+                    Item: membershipItem({
+                      tenantId,
+                      userId,
+                      role: BuiltInRoleId.admin,
+                      tenantName: trimmed,
+                      joinedAt: at,
+                    }),
+                    ConditionExpression: 'attribute_not_exists(PK)',
+                  },
+                },
+                ...roles.map((Item) => ({
+                  Put: {
+                    TableName: tableName,
+                    Item,
+                    ConditionExpression: 'attribute_not_exists(PK)',
+                  },
+                })),
+                {
+                  // Creates the profile if the sign-up trigger never wrote it.
+                  Update: {
+                    TableName: tableName,
+                    Key: { PK: userPk(userId), SK: PROFILE_SK },
+                    UpdateExpression: 'SET pendingTenant = :t',
+                    ConditionExpression: 'attribute_not_exists(pendingTenant)',
+                    ExpressionAttributeValues: { ':t': tenantId },
+                  },
+                },
+              ],
+            }),
+          );
+        } catch (error) {
+          if ((error as Error).name === 'TransactionCanceledException') {
+            throw new ConflictError(
+              'already-exists',
+              'another tenant creation is in progress for this user; retry to complete it',
+              { cause: error },
+            );
+          }
+          throw error;
+        }
+      }
+
+      await finish(userId, tenant.tenantId);
+      if (refreshToken === undefined) return { tenant, resumed };
+      try {
+        return { tenant, resumed, tokens: await refreshFor(userId, refreshToken) };
+      } catch (error) {
+        // The tenant is complete; only the tokens are missing. Signing in again gives them.
+        if (error instanceof RefreshTokenError) return { tenant, resumed };
+        throw error;
+      }
+    },
+
+    async listTenants(userId, activeTenantId) {
+      const out: TenantMembership[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: GSI1,
+            KeyConditionExpression: 'GSI1PK = :u AND begins_with(GSI1SK, :t)',
+            ExpressionAttributeValues: { ':u': userPk(userId), ':t': TENANT_PK_PREFIX },
+            ExclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          out.push({
+            tenantId: String(item.tenantId),
+            name: String(item.tenantName ?? item.tenantId),
+            role: String(item.role),
+            active: item.tenantId === activeTenantId,
+          });
+        }
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return out;
+    },
+
+    async switchTenant({ userId, groups, tenantId, refreshToken }) {
+      const problems: { field: string; message: string }[] = [];
+      if (!isTenantId(tenantId))
+        problems.push({ field: 'tenantId', message: 'must be 1 to 64 of A-Z a-z 0-9 _ -' });
+      if (typeof refreshToken !== 'string' || refreshToken === '')
+        problems.push({ field: 'refreshToken', message: 'is required' });
+      if (problems.length > 0) throw new InvalidInputError(problems);
+      // The verified token's groups first: no table read, no Cognito call for a tenant never joined.
+      if (!groups.includes(tenantId)) {
+        throw new TenantAccessError('not-in-groups', `tenant ${tenantId} is not one of yours`);
+      }
+      const membership = await get(tenantPk(tenantId), memberSk(userId));
+      if (!membership) {
+        throw new NotFoundError('member', `no membership in tenant ${tenantId}`);
+      }
+      const role = String(membership.role);
+      // The role must still exist (a custom role could be corrupt or removed by hand).
+      if (!(await get(tenantPk(tenantId), roleSk(role)))) {
+        throw new NotFoundError('tenant', `role ${role} of tenant ${tenantId} is missing`);
+      }
+      await directory.setActiveTenant(userId, tenantId, role);
+      return { tenantId, role, tokens: await refreshFor(userId, refreshToken) };
+    },
+  };
+}
