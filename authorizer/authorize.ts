@@ -61,7 +61,7 @@ export interface AuthorizerOptions {
   readonly policyScope?: 'api' | 'method';
   /** Serve tenant `t` only on host `t.<hostBaseDomain>` (REQUEST and HTTP API events). */
   readonly hostBaseDomain?: string;
-  /** Routes a token without a tenant may reach. Default `POST /tenants`, `GET /me/tenants`. */
+  /** Routes a token without a tenant may reach. Default `POST /tenants`, `GET /me/tenants`, `POST /me/tenant`. */
   readonly tenantlessRoutes?: readonly string[];
   /** HTTP API payload 2.0 response: `simple` (default, `EnableSimpleResponses`) or `iam`. */
   readonly httpApiResponse?: 'simple' | 'iam';

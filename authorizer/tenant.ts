@@ -100,7 +100,11 @@ export function createTenantRules(options: TenantRulesOptions = {}): TenantRules
   const tenantClaim = options.tenantClaim ?? 'custom:tenant_id';
   const roleClaim = options.roleClaim ?? 'custom:role';
   const poolTenants = options.poolTenants ?? {};
-  const tenantlessRoutes = options.tenantlessRoutes ?? ['POST /tenants', 'GET /me/tenants'];
+  const tenantlessRoutes = options.tenantlessRoutes ?? [
+    'POST /tenants',
+    'GET /me/tenants',
+    'POST /me/tenant',
+  ];
   if (mode !== 'pooled' && mode !== 'siloed')
     issues.push(`mode must be pooled or siloed, got "${mode}"`);
   if (tenantClaim.trim() === '') issues.push('tenantClaim must not be empty');

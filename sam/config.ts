@@ -148,3 +148,47 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
   if (issues.length > 0) throw new EnvConfigError(issues);
   return Object.freeze(config);
 }
+
+/** What the control-plane functions need (TenantsFunction, MembersFunction, RolesFunction, …). */
+export interface ControlPlaneConfig {
+  readonly tableName: string;
+  /** Absent for functions that make no Cognito call (AircraftFunction, PostConfirmationFunction). */
+  readonly userPoolId?: string;
+  readonly clientId?: string;
+  readonly tenantClaim: string;
+  readonly roleClaim: string;
+  /** How stale a role edit may be seen by reads here (ROLE_CACHE_TTL_SECONDS, default 30). */
+  readonly roleCacheTtlMs: number;
+  readonly serviceName: string;
+}
+
+/**
+ * Reads a control-plane function's variables once at init. `needsCognito`: the function calls the
+ * user pool (USER_POOL_ID and USER_POOL_CLIENT_ID required).
+ */
+export function readControlPlaneConfig(
+  env: Env = process.env,
+  needsCognito = false,
+): Readonly<ControlPlaneConfig> {
+  const issues: string[] = [];
+  const tableName = env.TABLE_NAME?.trim() ?? '';
+  if (!tableName) issues.push('TABLE_NAME is required');
+  const userPoolId = env.USER_POOL_ID?.trim();
+  const clientId = env.USER_POOL_CLIENT_ID?.trim();
+  if (needsCognito && !userPoolId) issues.push('USER_POOL_ID is required');
+  if (needsCognito && !clientId) issues.push('USER_POOL_CLIENT_ID is required');
+  const ttlRaw = env.ROLE_CACHE_TTL_SECONDS?.trim();
+  const ttl = ttlRaw === undefined || ttlRaw === '' ? 30 : Number(ttlRaw);
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 300)
+    issues.push(`ROLE_CACHE_TTL_SECONDS must be an integer from 0 to 300, got "${ttlRaw}"`);
+  if (issues.length > 0) throw new EnvConfigError(issues);
+  return Object.freeze({
+    tableName,
+    ...(userPoolId ? { userPoolId } : {}),
+    ...(clientId ? { clientId } : {}),
+    tenantClaim: env.TENANT_CLAIM?.trim() || 'custom:tenant_id',
+    roleClaim: env.ROLE_CLAIM?.trim() || 'custom:role',
+    roleCacheTtlMs: ttl * 1000,
+    serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'tenantgate',
+  });
+}

@@ -194,6 +194,8 @@ export function createMembersService(options: MembersServiceOptions): MembersSer
         }
       }
       await directory.addToGroup(user.userId, ctx.tenantId);
+      // A user with no active tenant gets this one, so their next sign-in lands in it.
+      if (!user.activeTenantId) await directory.setActiveTenant(user.userId, ctx.tenantId, role);
       return toMember(member);
     },
 

@@ -205,7 +205,11 @@ describe('tenant-less tokens', () => {
       expect(statement(r)).toEqual({
         Action: 'execute-api:Invoke',
         Effect: 'Allow',
-        Resource: [`${ARN_PREFIX}/prod/POST/tenants`, `${ARN_PREFIX}/prod/GET/me/tenants`],
+        Resource: [
+          `${ARN_PREFIX}/prod/POST/tenants`,
+          `${ARN_PREFIX}/prod/GET/me/tenants`,
+          `${ARN_PREFIX}/prod/POST/me/tenant`,
+        ],
       });
       expect(readCallerContext({ requestContext: { authorizer: r.context } })).toEqual({
         scope: 'tenantless',
