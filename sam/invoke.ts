@@ -68,6 +68,7 @@ export function functionEnvironment(
     const fromStack: Record<string, string> = {
       USER_POOL_ID: stack.userPoolId,
       USER_POOL_CLIENT_IDS: stack.clientId,
+      USER_POOL_CLIENT_ID: stack.clientId,
       IDENTITY_POOL_ID: stack.identityPoolId,
       TABLE_NAME: stack.tableName,
     };

@@ -6,6 +6,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFunction } from '../../sam/build.js';
 import { functionDefinitions, loadTemplate, ROOT } from '../../sam/template.js';
 
+const api = (o: unknown) => {
+  const r = o as { statusCode: number; body: string };
+  return [r.statusCode, JSON.parse(r.body)];
+};
+const fields = (o: unknown) => {
+  const [status, body] = api(o) as [number, { issues: { field: string }[] }];
+  return [status, body.issues.map((i) => i.field)];
+};
 const unauthorized = { errorType: 'Error', errorMessage: 'Unauthorized' };
 const expected: Record<string, { fn: string; exit: number; check: (out: unknown) => void }> = {
   'authorizer-rest-token.json': {
@@ -47,6 +55,65 @@ const expected: Record<string, { fn: string; exit: number; check: (out: unknown)
       });
       expect(r.body).not.toContain('secret');
     },
+  },
+  'tenants-create-invalid.json': {
+    fn: 'TenantsFunction',
+    exit: 0,
+    check: (o) =>
+      expect(api(o)).toEqual([
+        400,
+        {
+          message: 'invalid request',
+          issues: [{ field: 'name', message: 'must be 1 to 100 characters' }],
+        },
+      ]),
+  },
+  'tenants-switch-not-in-groups.json': {
+    fn: 'TenantsFunction',
+    exit: 0,
+    check: (o) =>
+      expect(api(o)).toEqual([
+        403,
+        { message: 'tenant zulu is not one of yours', reason: 'not-in-groups' },
+      ]),
+  },
+  'members-invite-invalid.json': {
+    fn: 'MembersFunction',
+    exit: 0,
+    check: (o) => expect(fields(o)).toEqual([400, ['email', 'role']]),
+  },
+  'roles-create-invalid.json': {
+    fn: 'RolesFunction',
+    exit: 0,
+    check: (o) => expect(fields(o)).toEqual([400, ['allow[1]', 'deny[0]']]),
+  },
+  'roles-delete-no-version.json': {
+    fn: 'RolesFunction',
+    exit: 0,
+    check: (o) => expect(fields(o)).toEqual([400, ['version']]),
+  },
+  'aircraft-create-invalid.json': {
+    fn: 'AircraftFunction',
+    exit: 0,
+    check: (o) => expect(fields(o)).toEqual([400, ['registration', 'model', 'status']]),
+  },
+  'aircraft-tenantless.json': {
+    fn: 'AircraftFunction',
+    exit: 0,
+    check: (o) =>
+      expect(api(o)).toEqual([
+        403,
+        { message: 'create or switch to a tenant first', reason: 'no-active-tenant' },
+      ]),
+  },
+  'post-confirmation-no-email.json': {
+    fn: 'PostConfirmationFunction',
+    exit: 1,
+    check: (o) =>
+      expect(o).toEqual({
+        errorType: 'InvalidInputError',
+        errorMessage: 'invalid input:\n- email: is required',
+      }),
   },
   'whoami-unauthenticated.json': {
     fn: 'WhoAmIFunction',
