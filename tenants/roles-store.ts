@@ -9,6 +9,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
   BuiltInRoleId,
@@ -17,6 +18,7 @@ import {
   type RoleDocument,
 } from '../policy/index.js';
 import {
+  ConflictError,
   ReservedRoleError,
   RoleConflictError,
   RoleNotFoundError,
@@ -159,13 +161,23 @@ export function createRolesStore(options: RolesStoreOptions): RolesStore {
     async update(doc) {
       if (doc.roleId === BuiltInRoleId.admin) throw new ReservedRoleError(doc.roleId, 'update');
       const next = { ...doc, version: doc.version + 1 };
+      const item = roleItem(next);
       try {
+        // Only the document's fields: the member count (`assigned`) kept by membership writes stays.
         await client.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: tableName,
-            Item: roleItem(next),
+            Key: { PK: item.PK, SK: item.SK },
+            UpdateExpression: 'SET #name = :name, #allow = :allow, #deny = :deny, version = :next',
             ConditionExpression: 'attribute_exists(PK) AND version = :expected',
-            ExpressionAttributeValues: { ':expected': doc.version },
+            ExpressionAttributeNames: { '#name': 'name', '#allow': 'allow', '#deny': 'deny' },
+            ExpressionAttributeValues: {
+              ':name': item.name,
+              ':allow': item.allow,
+              ':deny': item.deny,
+              ':next': next.version,
+              ':expected': doc.version,
+            },
           }),
         );
       } catch (error) {
@@ -180,11 +192,22 @@ export function createRolesStore(options: RolesStoreOptions): RolesStore {
           new DeleteCommand({
             TableName: tableName,
             Key: { PK: tenantPk(tenantId), SK: roleSk(roleId) },
-            ConditionExpression: 'attribute_exists(PK) AND version = :expected',
-            ExpressionAttributeValues: { ':expected': expectedVersion },
+            // A role still held by members cannot go: they would be left with a role that grants nothing.
+            ConditionExpression:
+              'attribute_exists(PK) AND version = :expected AND (attribute_not_exists(assigned) OR assigned = :zero)',
+            ExpressionAttributeValues: { ':expected': expectedVersion, ':zero': 0 },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
       } catch (error) {
+        const old = (error as { Item?: Record<string, { N?: string }> }).Item;
+        if (isConditionFailure(error) && old && Number(old.version?.N) === expectedVersion) {
+          throw new ConflictError(
+            'role-in-use',
+            `role ${roleId} is still assigned to ${old.assigned?.N} member(s)`,
+            { cause: error },
+          );
+        }
         throw await versionFailure(this, error, tenantId, roleId, expectedVersion);
       }
     },

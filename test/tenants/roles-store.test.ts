@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { fc, test } from '@fast-check/vitest';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -113,16 +114,19 @@ describe('roles store', () => {
   });
 
   it('updates only at the expected version, incrementing it', async () => {
-    mock.on(PutCommand).resolves({});
+    mock.on(UpdateCommand).resolves({});
     expect((await store().update({ ...chief, version: 4 })).version).toBe(5);
-    const input = mock.commandCalls(PutCommand)[0]?.args[0].input;
+    const input = mock.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe('attribute_exists(PK) AND version = :expected');
-    expect(input?.ExpressionAttributeValues).toEqual({ ':expected': 4 });
-    expect(input?.Item?.version).toBe(5);
+    // SET, not a whole-item Put: the member count kept by membership writes survives an edit.
+    expect(input?.UpdateExpression).toBe(
+      'SET #name = :name, #allow = :allow, #deny = :deny, version = :next',
+    );
+    expect(input?.ExpressionAttributeValues).toMatchObject({ ':expected': 4, ':next': 5 });
   });
 
   it('a failed version condition is a conflict if the role exists, not-found otherwise', async () => {
-    mock.on(PutCommand).rejects(failed());
+    mock.on(UpdateCommand).rejects(failed());
     mock.on(DeleteCommand).rejects(failed());
     mock
       .on(GetCommand)
@@ -147,6 +151,7 @@ describe('roles store', () => {
   it('lets other errors surface as they are', async () => {
     const error = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
     mock.on(PutCommand).rejects(error);
+    mock.on(UpdateCommand).rejects(error);
     await expect(store().update({ ...chief, version: 1 })).rejects.toBe(error);
     await expect(store().create(chief)).rejects.toBe(error);
   });
