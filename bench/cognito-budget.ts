@@ -47,14 +47,14 @@ const prng = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-interface Request {
+export interface Request {
   readonly t: number; // seconds into the day
   readonly user: number;
   readonly container: number;
 }
 
 /** A day of traffic: diurnal arrival rate (peak at noon, 9× the 3 a.m. trough), Zipf users. */
-function traffic(o: Required<BudgetOptions>): Request[] {
+export function traffic(o: Required<BudgetOptions>): Request[] {
   const random = prng(o.seed);
   const cdf = new Float64Array(o.users);
   let sum = 0;
