@@ -39,6 +39,8 @@ export interface AuthorizerConfig
   readonly metricsNamespace: string;
   /** Re-check membership against this table (`MEMBERSHIP_CHECK=on`, the template's default). */
   readonly membershipTable?: string;
+  /** How long a membership answer is reused (MEMBERSHIP_CACHE_SECONDS, 0–60, default 60). */
+  readonly membershipTtlMs: number;
 }
 
 const list = (value: string | undefined): string[] =>
@@ -144,7 +146,12 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
     serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'tenantgate',
     metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE?.trim() || 'tenantgate',
     ...(membershipCheck === 'on' && tableName ? { membershipTable: tableName } : {}),
+    membershipTtlMs: integer('MEMBERSHIP_CACHE_SECONDS', 60) * 1000,
   };
+  if (config.membershipTtlMs > 60_000)
+    issues.push(
+      `MEMBERSHIP_CACHE_SECONDS must be at most 60 (the revocation bound), got ${config.membershipTtlMs / 1000}`,
+    );
   if (issues.length > 0) throw new EnvConfigError(issues);
   return Object.freeze(config);
 }

@@ -10,7 +10,8 @@ import { createAuthorizer } from '../../authorizer/index.js';
 import { createMembershipCheck } from '../../tenants/index.js';
 import { readAuthorizerConfig } from '../config.js';
 
-const { serviceName, metricsNamespace, membershipTable, ...options } = readAuthorizerConfig();
+const { serviceName, metricsNamespace, membershipTable, membershipTtlMs, ...options } =
+  readAuthorizerConfig();
 
 /** API Gateway Lambda authorizer: REST TOKEN/REQUEST and HTTP API 1.0/2.0 events. */
 export const handler = createAuthorizer({
@@ -23,6 +24,7 @@ export const handler = createAuthorizer({
           // The function's own role: it may only GetItem on the table (template.yaml).
           client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
           tableName: membershipTable,
+          ttlMs: membershipTtlMs,
         }),
       }
     : {}),

@@ -103,4 +103,14 @@ describe('readAuthorizerConfig', () => {
       /USER_POOLS\[0\]/,
     );
   });
+
+  it('reuses membership answers 60 s by default, less when asked, never more (the revocation bound)', () => {
+    expect(readAuthorizerConfig(base).membershipTtlMs).toBe(60_000);
+    expect(readAuthorizerConfig({ ...base, MEMBERSHIP_CACHE_SECONDS: '0' }).membershipTtlMs).toBe(
+      0,
+    );
+    expect(() => readAuthorizerConfig({ ...base, MEMBERSHIP_CACHE_SECONDS: '61' })).toThrow(
+      /MEMBERSHIP_CACHE_SECONDS must be at most 60/,
+    );
+  });
 });
