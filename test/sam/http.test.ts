@@ -1,3 +1,4 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { type Logger, TenantContextError } from '../../authorizer/index.js';
 import { PolicyValidationError } from '../../policy/index.js';
@@ -221,6 +222,18 @@ describe('parseApiEvent', () => {
     );
     expect((jsonError(request) as InvalidInputError).issues[0]?.field).toBe('body');
   });
+
+  test.prop([fc.dictionary(fc.string(), fc.jsonValue()), fc.boolean()])(
+    'any JSON object body round-trips, plain or base64',
+    (object, base64) => {
+      const text = JSON.stringify(object);
+      const body = base64 ? Buffer.from(text).toString('base64') : text;
+      const parsed = parseApiEvent(
+        httpEvent('POST /tenants', '/tenants', { body, isBase64Encoded: base64 }),
+      ).json();
+      expect(parsed).toEqual(JSON.parse(text));
+    },
+  );
 
   it('does not throw on a malformed event (the router answers 404)', () => {
     for (const event of [null, undefined, 42, 'x', [], { requestContext: 'x' }]) {

@@ -15,6 +15,7 @@ import {
   TooManyRequestsException,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { fc, test } from '@fast-check/vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -298,6 +299,17 @@ describe('refresh', () => {
 });
 
 describe('tokenSubject', () => {
+  test.prop([fc.string(), fc.dictionary(fc.string(), fc.jsonValue())])(
+    'reads back any string sub, whatever else the payload holds',
+    (sub, claims) => {
+      expect(tokenSubject(unsignedJwt({ ...claims, sub }, 'k'))).toBe(sub);
+    },
+  );
+
+  test.prop([fc.string()])('never throws on arbitrary input', (token) => {
+    expect(() => tokenSubject(token)).not.toThrow();
+  });
+
   it('reads the sub of a JWT', () => {
     expect(tokenSubject(unsignedJwt({ sub: 'u1', email: 'a@b.c' }, 'k'))).toBe('u1');
   });
