@@ -528,7 +528,8 @@ describe('createTenant', () => {
     // other than RefreshTokenError (throttling, a network error) propagates as a 500. The client's
     // retry of POST /tenants then finds no marker and creates a SECOND tenant (new id, second creation
     // transaction) instead of completing the first: the module's own contract ("calling POST /tenants
-    // again completes the same tenant") is broken at this failure point.
+    // again completes the same tenant") and README's failure table (step 6: "the answer carries
+    // `tokens: null`") are both broken at this failure point.
     it.fails('refresh fails transiently: a retry resumes t-first instead of creating a second tenant', async () => {
       const s = service();
       directory.failOnce('refresh', throttled());
