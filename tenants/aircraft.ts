@@ -93,7 +93,7 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
   if (issues.length > 0) throw new TenantsConfigError(issues);
   const { tableName, roles } = options;
   const clientFor = options.clientFor ?? ((ctx: TenantContext) => tenantDynamoClient(ctx));
-  const newId = options.newId ?? (() => randomBytes(6).toString('base64url'));
+  const newId = options.newId ?? (() => randomBytes(9).toString('base64url'));
   const guarded = (ctx: TenantContext) =>
     createGuardedWriter({ client: clientFor(ctx), tableName });
 
@@ -145,7 +145,7 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
         version: 1,
         updatedBy: ctx.userId,
       };
-      await guarded(ctx)({
+      const write = guarded(ctx)({
         tenantId: ctx.tenantId,
         roleId: ctx.role,
         action: 'aircraft:create',
@@ -164,6 +164,14 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
           },
         ],
       });
+      try {
+        await write;
+      } catch (error) {
+        // 72 random bits make a clash unlikely; if one happens, it is a retryable 409, not a 500.
+        if (error instanceof WriteConditionError)
+          throw new ConflictError('already-exists', 'aircraft id clash: retry', { cause: error });
+        throw error;
+      }
       return aircraft;
     },
 

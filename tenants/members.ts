@@ -18,6 +18,7 @@ import {
   ConflictError,
   InvalidInputError,
   NotFoundError,
+  PermissionDeniedError,
   RoleNotFoundError,
   TenantsConfigError,
   WriteConditionError,
@@ -66,6 +67,16 @@ const toMember = (item: Record<string, unknown>): Member => ({
   ...(typeof item.email === 'string' ? { email: item.email } : {}),
   ...(typeof item.joinedAt === 'string' ? { joinedAt: item.joinedAt } : {}),
 });
+
+/**
+ * Only an admin makes admins. `members:invite` / `members:update` may be delegated to a custom role;
+ * without this rule its holders could hand out (or take) `admin` and escalate past what they hold.
+ */
+function assertMayAssign(ctx: TenantContext, role: string) {
+  if (role === BuiltInRoleId.admin && ctx.role !== BuiltInRoleId.admin) {
+    throw new PermissionDeniedError('members:assign-admin', 'no-match');
+  }
+}
 
 /** @throws TenantsConfigError listing every invalid option. */
 export function createMembersService(options: MembersServiceOptions): MembersService {
@@ -155,6 +166,7 @@ export function createMembersService(options: MembersServiceOptions): MembersSer
       const email = (input.email as string).toLowerCase();
       const role = input.role as string;
 
+      assertMayAssign(ctx, role);
       const user = await directory.findUser(email);
       if (!user) throw new NotFoundError('user', `no user with email ${email}`);
       const tenant = await getItem(ctx, TENANT_SK);
@@ -204,7 +216,11 @@ export function createMembersService(options: MembersServiceOptions): MembersSer
       const current = await getItem(ctx, memberSk(userId));
       if (!current) throw new NotFoundError('member', `no member ${userId} in this tenant`);
       const from = String(current.role);
-      if (from !== role) {
+      assertMayAssign(ctx, role);
+      if (from === role) {
+        // Nothing to write, but the answer (and the attribute fix-up below) is still for the allowed.
+        await roles.enforce(ctx, 'members:update');
+      } else {
         try {
           await write(ctx, 'members:update', [
             {

@@ -166,13 +166,16 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
     async update(ctx, roleId, input) {
       if (roleId === BuiltInRoleId.admin) throw new ReservedRoleError(roleId, 'update');
       const expected = input.version;
+      // The stored version starts at 1: anything else is refused with the other fields' problems
+      // (compileRole reports `version`), never sent as a condition that can only fail.
+      const valid = typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 1;
       const next = compileRole({
         tenantId: ctx.tenantId,
         roleId,
         name: input.name,
         allow: input.allow,
         deny: input.deny ?? [],
-        version: typeof expected === 'number' ? expected + 1 : expected,
+        version: valid ? (expected as number) + 1 : -1,
       });
       const version = next.version - 1;
       try {

@@ -9,8 +9,8 @@
  *   1. one transaction: tenant item (`creating`), admin membership, built-in roles, and the profile's
  *      `pendingTenant` marker — all or nothing;
  *   2. the Cognito group; 3. the user in it; 4. `custom:tenant_id` / `custom:role`;
- *   5. one transaction: tenant `active`, marker removed;
- *   6. REFRESH_TOKEN_AUTH: tokens that carry the new tenant.
+ *   5. REFRESH_TOKEN_AUTH: tokens that carry the new tenant;
+ *   6. one transaction: tenant `active`, marker removed.
  * A retry finds the marker and resumes at step 2 with the same tenant id.
  */
 import { randomBytes } from 'node:crypto';
@@ -159,11 +159,15 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
     return tokens;
   };
 
-  /** Steps 2–5: idempotent, safe to repeat after any partial failure. */
+  /** Steps 2–4: idempotent, safe to repeat after any partial failure. */
   const finish = async (userId: string, tenantId: string) => {
     await directory.ensureGroup(tenantId);
     await directory.addToGroup(userId, tenantId);
     await directory.setActiveTenant(userId, tenantId, BuiltInRoleId.admin);
+  };
+
+  /** Step 6: the tenant active, the marker gone — only once the refresh has been tried. */
+  const finalize = async (userId: string, tenantId: string) => {
     await client.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -287,14 +291,19 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
       }
 
       await finish(userId, tenant.tenantId);
-      if (refreshToken === undefined) return { tenant, resumed };
-      try {
-        return { tenant, resumed, tokens: await refreshFor(userId, refreshToken) };
-      } catch (error) {
-        // The tenant is complete; only the tokens are missing. Signing in again gives them.
-        if (error instanceof RefreshTokenError) return { tenant, resumed };
-        throw error;
+      // The refresh comes before the marker is removed: if it fails for a passing reason (throttling,
+      // a 5xx), the error surfaces and the client's retry still resumes this tenant, never a second one.
+      let tokens: Tokens | undefined;
+      if (refreshToken !== undefined) {
+        try {
+          tokens = await refreshFor(userId, refreshToken);
+        } catch (error) {
+          // A refused token will not get better with a retry: the tenant is complete, sign in again.
+          if (!(error instanceof RefreshTokenError)) throw error;
+        }
       }
+      await finalize(userId, tenant.tenantId);
+      return tokens ? { tenant, resumed, tokens } : { tenant, resumed };
     },
 
     async listTenants(userId, activeTenantId) {

@@ -243,13 +243,13 @@ describe('create (aircraft:create, guarded)', () => {
     ).resolves.toMatchObject({ status: 'grounded', version: 1 });
   });
 
-  it('the default id is 8 URL-safe characters', async () => {
+  it('the default id is 12 URL-safe characters (72 random bits)', async () => {
     const created = await createAircraftService({
       tableName: 'T',
       roles,
       clientFor: () => ddb,
     }).create(chief, { registration: 'N172SP', model: 'C172' });
-    expect(created.aircraftId).toMatch(/^[A-Za-z0-9_-]{8}$/);
+    expect(created.aircraftId).toMatch(/^[A-Za-z0-9_-]{12}$/);
   });
 });
 

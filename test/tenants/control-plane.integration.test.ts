@@ -366,6 +366,19 @@ describe('control plane against cognito-local and DynamoDB Local', () => {
     expect(refused).toMatchObject({ action: 'members:remove', reason: 'no-match' });
     expect(await read(`TENANT#${schoolA}`, `USER#${cy}`)).toBeDefined();
 
+    // Delegated member management cannot make admins (no escalation past the delegate's own role).
+    await roles.create(admin, { roleId: 'deputy', name: 'Deputy', allow: ['members:*'] });
+    const deputy = { ...admin, role: 'deputy' };
+    await expect(
+      members.invite(deputy, { email: 'bob@b.example', role: 'admin' }),
+    ).rejects.toMatchObject({
+      name: 'PermissionDeniedError',
+      action: 'members:assign-admin',
+    });
+    await expect(members.changeRole(deputy, cy, { role: 'admin' })).rejects.toMatchObject({
+      action: 'members:assign-admin',
+    });
+
     await expect(members.changeRole(admin, ada, { role: 'member' })).rejects.toMatchObject({
       reason: 'last-admin',
     });
