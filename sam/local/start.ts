@@ -1,0 +1,296 @@
+/**
+ * `npm start`: the local stack on fixed loopback ports (flags change them), a demo seed when
+ * sam/local/demo.ts exists, the endpoints and `export AWS_ENDPOINT_URL_…` lines, and
+ * `.local/stack.json` while it runs. Ctrl-C / SIGTERM stop everything, delete the file, exit 0.
+ * A taken port or missing Java is one clear line and exit 1.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from '../../authorizer/index.js';
+import { LOCAL_STACK_FILE, type LocalStackFile } from '../template.js';
+import {
+  JavaMissingError,
+  LocalStackConfigError,
+  LocalStackStartError,
+  PortTakenError,
+} from './errors.js';
+import {
+  type LocalStack,
+  type LocalStackOptions,
+  type LocalStackPorts,
+  PORT_FLAGS,
+  startLocalStack,
+} from './stack.js';
+
+/** `npm start`'s fixed ports. */
+export const DEFAULT_PORTS: Readonly<Required<LocalStackPorts>> = {
+  restApi: 3000,
+  httpApi: 3001,
+  cognito: 9229,
+  identityPool: 9230,
+  lambda: 9231,
+  dynamodb: 8000,
+  isolation: 8001,
+};
+
+export const USAGE = `usage: npm start -- [options]
+
+Runs template.yaml on this machine: cognito-local, DynamoDB Local (needs Java 17+), the
+identity-pool stand-in, the isolation proxy, the functions and the REST and HTTP APIs.
+
+  --rest-port N            REST API (default ${DEFAULT_PORTS.restApi})
+  --http-port N            HTTP API (default ${DEFAULT_PORTS.httpApi})
+  --cognito-port N         cognito-local, the user pool (default ${DEFAULT_PORTS.cognito})
+  --identity-pool-port N   identity-pool stand-in (default ${DEFAULT_PORTS.identityPool})
+  --lambda-port N          Lambda Invoke API for Cognito triggers (default ${DEFAULT_PORTS.lambda})
+  --dynamodb-port N        DynamoDB Local itself (default ${DEFAULT_PORTS.dynamodb})
+  --isolation-port N       DynamoDB endpoint with tenant isolation (default ${DEFAULT_PORTS.isolation})
+  --region R               default us-east-1
+  --param Name=Value       template parameter override, repeatable (e.g. ResultTtlSeconds=10)
+  --credentials-ttl N      identity-pool credential lifetime in seconds (default 3600)
+  --quiet                  do not print the functions' logs
+  --help                   this text
+  (a port of 0 picks a free one)`;
+
+export interface StartArgs {
+  readonly help: boolean;
+  readonly quiet: boolean;
+  readonly options: LocalStackOptions;
+}
+
+/**
+ * Parse `npm start` arguments. @throws LocalStackConfigError listing every bad argument.
+ */
+export function parseStartArgs(argv: readonly string[]): StartArgs {
+  const issues: string[] = [];
+  const ports: Record<string, number> = { ...DEFAULT_PORTS };
+  const flags = Object.fromEntries(
+    Object.entries(PORT_FLAGS).map(([name, flag]) => [flag, name as keyof LocalStackPorts]),
+  );
+  const parameters: Record<string, string> = {};
+  let region: string | undefined;
+  let credentialsTtlSeconds: number | undefined;
+  let help = false;
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') && !arg.startsWith('--param=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : arg.startsWith('--param=')
+          ? ['--param', arg.slice('--param='.length)]
+          : [arg, undefined];
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) {
+        issues.push(`${flag} needs a value`);
+        return undefined;
+      }
+      i++;
+      return next;
+    };
+    if (flag === '--help' || flag === '-h') help = true;
+    else if (flag === '--quiet') quiet = true;
+    else if (flag in flags) {
+      const raw = value();
+      if (raw === undefined) continue;
+      const port = Number(raw);
+      if (!/^\d+$/.test(raw) || port > 65_535)
+        issues.push(`${flag} must be a port number (0–65535), got "${raw}"`);
+      else ports[flags[flag] as string] = port;
+    } else if (flag === '--region') {
+      region = value();
+    } else if (flag === '--credentials-ttl') {
+      const raw = value();
+      if (raw === undefined) continue;
+      if (!/^\d+$/.test(raw))
+        issues.push(`--credentials-ttl must be a number of seconds, got "${raw}"`);
+      else credentialsTtlSeconds = Number(raw);
+    } else if (flag === '--param') {
+      const raw = value();
+      if (raw === undefined) continue;
+      const eq = raw.indexOf('=');
+      if (eq <= 0) issues.push(`--param must be Name=Value, got "${raw}"`);
+      else parameters[raw.slice(0, eq)] = raw.slice(eq + 1);
+    } else {
+      issues.push(`unknown argument "${arg}" (npm start -- --help)`);
+    }
+  }
+  const fixed = Object.entries(ports).filter(([, p]) => p !== 0);
+  const seen = new Map<number, string>();
+  for (const [name, port] of fixed) {
+    const other = seen.get(port);
+    if (other)
+      issues.push(
+        `${PORT_FLAGS[other as keyof LocalStackPorts]} and ${PORT_FLAGS[name as keyof LocalStackPorts]} are both ${port}`,
+      );
+    seen.set(port, name);
+  }
+  if (issues.length > 0) throw new LocalStackConfigError(issues);
+  return {
+    help,
+    quiet,
+    options: {
+      ports,
+      ...(region === undefined ? {} : { region }),
+      ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
+      ...(credentialsTtlSeconds === undefined ? {} : { credentialsTtlSeconds }),
+    },
+  };
+}
+
+/** What sam/local/demo.ts exports (written separately; optional). */
+type SeedDemo = (
+  stack: LocalStackFile,
+) => Promise<{ users: LocalStackFile['users']; text: string }>;
+
+/** The demo seed, or undefined while sam/local/demo.ts does not exist. */
+async function loadSeedDemo(): Promise<SeedDemo | undefined> {
+  // A variable specifier: the module may not exist yet, and TypeScript must not insist it does.
+  const specifier = './demo.js';
+  try {
+    const mod = (await import(specifier)) as { seedDemo?: SeedDemo };
+    return typeof mod.seedDemo === 'function' ? mod.seedDemo : undefined;
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    if (
+      (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') &&
+      /demo\.(js|ts)/.test(e.message ?? '')
+    )
+      return undefined;
+    throw error;
+  }
+}
+
+/** The line to show for a failed start: the root cause when it is one the user can fix. */
+export function startFailureMessage(error: unknown): string {
+  const cause = error instanceof LocalStackStartError ? error.cause : error;
+  if (cause instanceof PortTakenError || cause instanceof JavaMissingError) return cause.message;
+  if (error instanceof LocalStackConfigError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `export …` lines that point the AWS CLI and SDKs at the stack. */
+export function exportLines(stack: LocalStackFile): string[] {
+  return [
+    `export AWS_REGION=${stack.region}`,
+    `export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=${stack.endpoints.userPool}`,
+    `export AWS_ENDPOINT_URL_COGNITO_IDENTITY=${stack.endpoints.identityPool}`,
+    `export AWS_ENDPOINT_URL_DYNAMODB=${stack.endpoints.dynamodb}`,
+  ];
+}
+
+export interface StartIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Resolves when the stack should stop. Default: SIGINT or SIGTERM. */
+  readonly stopSignal?: (stack: LocalStack) => Promise<void>;
+  /** Default LOCAL_STACK_FILE. */
+  readonly stackFile?: string;
+}
+
+const waitForSignal = () =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+
+/** Run `npm start`; resolves with the exit code once stopped. */
+export async function runStart(argv: readonly string[], io: StartIo): Promise<number> {
+  let args: StartArgs;
+  try {
+    args = parseStartArgs(argv);
+  } catch (error) {
+    io.err(startFailureMessage(error));
+    return 1;
+  }
+  if (args.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const stackFile = io.stackFile ?? LOCAL_STACK_FILE;
+  const logger: Logger = {
+    debug() {},
+    info(message) {
+      if (message.endsWith(' started')) io.out(`  ✓ ${message}`);
+    },
+    warn(message) {
+      io.err(`warning: ${message}`);
+    },
+    error(message, ...extra) {
+      io.err(`error: ${message} ${extra.length > 0 ? JSON.stringify(extra) : ''}`);
+    },
+  };
+  io.out('Starting the local stack from template.yaml…');
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      ...args.options,
+      logger,
+      ...(args.quiet
+        ? {}
+        : { onFunctionLog: (fn: string, line: string) => io.err(`[${fn}] ${line}`) }),
+    });
+  } catch (error) {
+    io.err(startFailureMessage(error));
+    return 1;
+  }
+  const removeFile = () => rmSync(stackFile, { force: true });
+  // Even an unexpected exit must not leave a stale description of a stack that is gone.
+  process.once('exit', removeFile);
+  try {
+    io.out('');
+    io.out(`  REST API        ${stack.endpoints.restApi}`);
+    io.out(`  HTTP API        ${stack.endpoints.httpApi}`);
+    io.out(
+      `  User pool       ${stack.endpoints.userPool}  (${stack.userPoolId}, client ${stack.clientId})`,
+    );
+    io.out(`  Identity pool   ${stack.endpoints.identityPool}  (${stack.identityPoolId})`);
+    io.out(
+      `  DynamoDB        ${stack.endpoints.dynamodb}  (isolation enforced; table ${stack.tableName})`,
+    );
+    io.out(`  DynamoDB Local  ${stack.directDynamoDbEndpoint}  (no isolation)`);
+    for (const api of stack.apis)
+      io.out(`  ${api.logicalId}: ${api.routes.map((r) => `${r.method} ${r.path}`).join(', ')}`);
+    let users: LocalStackFile['users'] = [];
+    const seedDemo = await loadSeedDemo();
+    if (seedDemo) {
+      io.out('');
+      io.out('Seeding the demo…');
+      const demo = await seedDemo(stack.describe());
+      users = demo.users;
+      io.out(demo.text);
+    }
+    mkdirSync(dirname(stackFile), { recursive: true });
+    writeFileSync(stackFile, `${JSON.stringify(stack.describe(users), null, 2)}\n`);
+    io.out('');
+    io.out(`Wrote ${stackFile}. Point the AWS CLI or an SDK at the stack with:`);
+    for (const line of exportLines(stack)) io.out(`  ${line}`);
+    io.out('');
+    io.out('Running. Ctrl-C stops everything.');
+    await (io.stopSignal ?? waitForSignal)(stack);
+    io.out('Stopping…');
+    return 0;
+  } catch (error) {
+    io.err(startFailureMessage(error));
+    return 1;
+  } finally {
+    await stack.stop().catch((error: unknown) => io.err(`stop: ${String(error)}`));
+    removeFile();
+    process.off('exit', removeFile);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const code = await runStart(process.argv.slice(2), {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.exit(code);
+}

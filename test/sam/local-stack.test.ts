@@ -1,0 +1,621 @@
+/**
+ * The local stack. Its pieces first, without starting it: template → local resources (parameters,
+ * intrinsic functions, pool, table, principal tags, triggers, APIs), the Lambda Invoke API, the
+ * functions in their own workers, `npm start`'s arguments and its port-taken line, the Java check.
+ * Then the whole stack on free ports: a user signs up and in through cognito-local and calls GET /me
+ * on both APIs through the template's authorizer; one GetId and one GetCredentialsForIdentity serve
+ * repeated calls; the table is the template's; stop() leaves no process and no port behind.
+ */
+import { createConnection, createServer, type Server } from 'node:net';
+import {
+  AdminAddUserToGroupCommand,
+  AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
+  CognitoIdentityProviderClient,
+  CreateGroupCommand,
+  InitiateAuthCommand,
+  SignUpCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { DescribeTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchDynamoDbLocal } from '../../sam/local/dynamodb.js';
+import { JavaMissingError, LocalStackConfigError, PortTakenError } from '../../sam/local/errors.js';
+import {
+  FUNCTION_ROLE_CREDENTIALS,
+  type LocalFunctions,
+  localEnvironment,
+  startFunctions,
+} from '../../sam/local/functions.js';
+import type { LambdaHandler } from '../../sam/local/gateway/index.js';
+import {
+  functionNameOf,
+  type LambdaService,
+  startLambdaService,
+} from '../../sam/local/lambda-service.js';
+import {
+  cognitoTriggers,
+  identityPoolProviders,
+  initialRefs,
+  type LocalResolution,
+  principalTagMapping,
+  resolveLocal,
+  resolveParameters,
+  tableDefinitions,
+  userPoolIdFor,
+  userPoolSeeds,
+} from '../../sam/local/provision.js';
+import { apiDefinitions, type LocalStack, startLocalStack } from '../../sam/local/stack.js';
+import { DEFAULT_PORTS, parseStartArgs, runStart, USAGE } from '../../sam/local/start.js';
+import { loadTemplate, type Template } from '../../sam/template.js';
+
+const template = loadTemplate();
+const resolution = (t: Template = template, overrides = {}): LocalResolution => ({
+  region: 'us-east-1',
+  accountId: '123456789012',
+  stackName: 'tenantgate-local',
+  parameters: resolveParameters(t, overrides),
+  refs: {
+    ...initialRefs(t, {
+      region: 'us-east-1',
+      stackName: 'tenantgate-local',
+      userPoolId: () => 'us-east-1_Pool12345',
+    }),
+    UserPoolClient: 'client123',
+  },
+});
+
+describe('template → local resources', () => {
+  it('applies parameter overrides and lists every bad one at once', () => {
+    expect(resolveParameters(template, { ResultTtlSeconds: 5 }).ResultTtlSeconds).toBe('5');
+    expect(resolveParameters(template).StageName).toBe('prod');
+    try {
+      resolveParameters(template, { Nope: 1, ResultTtlSeconds: 99_999, PolicyScope: 'everything' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(LocalStackConfigError);
+      expect((error as LocalStackConfigError).issues).toHaveLength(3);
+    }
+  });
+
+  it('makes real-format user pool ids', () => {
+    expect(userPoolIdFor('eu-west-1')).toMatch(/^eu-west-1_[0-9A-Za-z]{9}$/);
+    expect(userPoolIdFor('us-east-1', (n) => Buffer.alloc(n, 0))).toBe('us-east-1_000000000');
+  });
+
+  it('resolves Ref, GetAtt, Sub and Join against local ids', () => {
+    const ctx = resolution();
+    // CloudFormation's `${…}` syntax, not template literals.
+    const sub = (s: string) => s.replaceAll('%{', '${');
+    const r = (v: unknown) => resolveLocal(template, ctx, v);
+    expect(r({ Ref: 'UserPool' })).toBe('us-east-1_Pool12345');
+    expect(r({ Ref: 'UserPoolClient' })).toBe('client123');
+    expect(r({ Ref: 'Table' })).toBe('tenantgate-local-Table');
+    expect(r({ Ref: 'ResultTtlSeconds' })).toBe('300');
+    expect(r({ 'Fn::GetAtt': ['Table', 'Arn'] })).toBe(
+      'arn:aws:dynamodb:us-east-1:123456789012:table/tenantgate-local-Table',
+    );
+    expect(r({ 'Fn::GetAtt': 'UserPool.ProviderName' })).toBe(
+      'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool12345',
+    );
+    expect(r({ 'Fn::Sub': sub('TENANT#%{!aws:PrincipalTag/tenant_id} in %{AWS::Region}') })).toBe(
+      sub('TENANT#%{aws:PrincipalTag/tenant_id} in us-east-1'),
+    );
+    expect(r({ 'Fn::Sub': [sub('%{X}-%{AWS::StackName}'), { X: { Ref: 'StageName' } }] })).toBe(
+      'prod-tenantgate-local',
+    );
+    expect(r({ 'Fn::Join': ['/', ['a', { Ref: 'StageName' }]] })).toBe('a/prod');
+    expect(r({ Ref: 'NoSuchThing' })).toBeUndefined();
+    expect(r({ 'Fn::If': ['c', 'a', 'b'] })).toBeUndefined();
+  });
+
+  it('seeds the user pool with the Schema custom attributes and username attributes', () => {
+    const [pool] = userPoolSeeds(template, resolution());
+    expect(pool?.id).toBe('us-east-1_Pool12345');
+    expect(pool?.customAttributes).toEqual(expect.arrayContaining(['tenant_id', 'role']));
+    expect(pool?.usernameAttributes).toEqual(['email']);
+    expect(pool?.name).toBe('tenantgate-local-users');
+  });
+
+  it('creates the table with its keys and GSIs as the template declares them', () => {
+    const [table] = tableDefinitions(template, resolution());
+    expect(table?.TableName).toBe('tenantgate-local-Table');
+    expect(table?.KeySchema).toEqual([
+      { AttributeName: 'PK', KeyType: 'HASH' },
+      { AttributeName: 'SK', KeyType: 'RANGE' },
+    ]);
+    expect(table?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toContain('GSI1');
+  });
+
+  it('takes the principal tags and the identity pool providers from the template', () => {
+    expect(principalTagMapping(template)).toEqual({
+      tenant_id: 'custom:tenant_id',
+      user_id: 'sub',
+    });
+    const { providers } = identityPoolProviders(template, resolution());
+    expect(providers).toEqual([
+      {
+        providerName: 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool12345',
+        clientIds: ['client123'],
+      },
+    ]);
+    const defaults: Template = {
+      Resources: {
+        Tags: { Type: 'AWS::Cognito::IdentityPoolPrincipalTag', Properties: { UseDefaults: true } },
+      },
+    };
+    expect(principalTagMapping(defaults)).toEqual({ client: 'aud', username: 'sub' });
+  });
+
+  it('wires Cognito triggers from LambdaConfig to function names', () => {
+    const t: Template = {
+      Resources: {
+        Pool: {
+          Type: 'AWS::Cognito::UserPool',
+          Properties: { LambdaConfig: { PostConfirmation: { 'Fn::GetAtt': ['Fn', 'Arn'] } } },
+        },
+        Fn: { Type: 'AWS::Serverless::Function' },
+      },
+    };
+    expect(cognitoTriggers(t)).toEqual({ PostConfirmation: 'Fn' });
+    const bad: Template = {
+      Resources: {
+        Pool: {
+          Type: 'AWS::Cognito::UserPool',
+          Properties: { LambdaConfig: { PreSignUp: { 'Fn::GetAtt': ['Missing', 'Arn'] } } },
+        },
+      },
+    };
+    expect(() => cognitoTriggers(bad)).toThrow(LocalStackConfigError);
+  });
+
+  it('derives both APIs, their routes and authorizers from the template alone', () => {
+    const apis = apiDefinitions(template, resolution(template, { ResultTtlSeconds: 7 }));
+    const rest = apis.find((a) => a.logicalId === 'RestApi');
+    const http = apis.find((a) => a.logicalId === 'HttpApi');
+    expect(rest).toMatchObject({
+      kind: 'rest',
+      stage: 'prod',
+      authorizer: {
+        functionLogicalId: 'AuthorizerFunction',
+        type: 'REQUEST',
+        identitySources: ['method.request.header.Authorization'],
+        resultTtlSeconds: 7,
+      },
+    });
+    expect(http).toMatchObject({
+      kind: 'http',
+      stage: '$default',
+      authorizer: {
+        functionLogicalId: 'AuthorizerFunction',
+        type: 'REQUEST',
+        identitySources: ['$request.header.Authorization', '$context.routeKey'],
+        resultTtlSeconds: 7,
+        simpleResponses: true,
+      },
+    });
+    for (const api of [rest, http]) {
+      expect(api?.routes).toContainEqual({
+        method: 'GET',
+        path: '/me',
+        functionLogicalId: 'WhoAmIFunction',
+        authorization: 'CUSTOM',
+      });
+    }
+  });
+
+  it('refuses what the local gateway cannot run, listing every problem', () => {
+    const t: Template = {
+      Resources: {
+        Api: {
+          Type: 'AWS::Serverless::HttpApi',
+          Properties: {
+            Auth: {
+              DefaultAuthorizer: 'A',
+              Authorizers: {
+                A: { FunctionArn: 'arn:aws:lambda:x', AuthorizerPayloadFormatVersion: '1.0' },
+              },
+            },
+          },
+        },
+        Fn: {
+          Type: 'AWS::Serverless::Function',
+          Properties: {
+            Events: {
+              E: {
+                Type: 'HttpApi',
+                Properties: { ApiId: { Ref: 'Api' }, Path: '/x', Method: 'get' },
+              },
+              F: {
+                Type: 'Api',
+                Properties: { RestApiId: { Ref: 'Api' }, Path: '/y', Method: 'get' },
+              },
+            },
+          },
+        },
+      },
+    };
+    try {
+      apiDefinitions(t, resolution(t));
+      expect.unreachable();
+    } catch (error) {
+      expect((error as LocalStackConfigError).issues).toHaveLength(2);
+    }
+  });
+
+  it('gives each function its template environment with local ids', () => {
+    const env = localEnvironment(template, resolution(), 'AuthorizerFunction');
+    expect(env).toMatchObject({
+      USER_POOL_ID: 'us-east-1_Pool12345',
+      USER_POOL_CLIENT_IDS: 'client123',
+      TABLE_NAME: 'tenantgate-local-Table',
+      RESULT_TTL_SECONDS: '300',
+      POWERTOOLS_SERVICE_NAME: 'tenantgate',
+    });
+    expect(env.IDENTITY_POOL_ID).toMatch(/^us-east-1:[0-9a-f-]{36}$/);
+  });
+});
+
+describe('Lambda service', () => {
+  let service: LambdaService;
+  const handlers: Record<string, LambdaHandler> = {
+    Echo: async (event) => ({ response: event }),
+    Fails: async () => {
+      throw Object.assign(new Error('profile write failed'), {
+        errorType: 'ConditionalCheckFailed',
+      });
+    },
+  };
+  beforeAll(async () => {
+    service = await startLambdaService({ resolve: (name) => handlers[name] });
+  });
+  afterAll(() => service.stop());
+  const invoke = (name: string, body: string) =>
+    fetch(`${service.endpoint}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
+      method: 'POST',
+      body,
+    });
+
+  it('answers with the result, by name or ARN', async () => {
+    const res = await invoke('Echo', '{"a":1}');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-amz-function-error')).toBeNull();
+    expect(await res.json()).toEqual({ response: { a: 1 } });
+    const byArn = await invoke('arn:aws:lambda:us-east-1:123456789012:function:Echo', '{}');
+    expect(await byArn.json()).toEqual({ response: {} });
+    expect(service.stats()).toEqual({ Echo: 2 });
+  });
+
+  it('reports a thrown error as Lambda does: 200, X-Amz-Function-Error: Unhandled', async () => {
+    const res = await invoke('Fails', '{}');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-amz-function-error')).toBe('Unhandled');
+    expect(await res.json()).toEqual({
+      errorMessage: 'profile write failed',
+      errorType: 'ConditionalCheckFailed',
+    });
+  });
+
+  it('404s unknown functions and operations, 400s bad JSON', async () => {
+    const unknown = await invoke('Nope', '{}');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+    expect((await fetch(`${service.endpoint}/other`)).status).toBe(404);
+    expect((await invoke('Echo', '{oops')).status).toBe(400);
+    expect(functionNameOf('Echo:$LATEST')).toBe('Echo');
+  });
+});
+
+describe('functions in their own workers', () => {
+  let functions: LocalFunctions;
+  const ctx = resolution();
+  beforeAll(async () => {
+    functions = await startFunctions({
+      template,
+      resolution: ctx,
+      endpoints: {
+        dynamodb: 'http://127.0.0.1:9',
+        cognitoIdentityProvider: 'http://127.0.0.1:9',
+        cognitoIdentity: 'http://127.0.0.1:9',
+      },
+      only: ['AuthorizerFunction', 'WhoAmIFunction'],
+    });
+  }, 120_000);
+  afterAll(() => functions?.stop());
+
+  it('each function runs in its own thread with its own environment', () => {
+    const authorizer = functions.get('AuthorizerFunction');
+    const whoami = functions.get('arn:aws:lambda:us-east-1:123456789012:function:WhoAmIFunction');
+    expect(authorizer?.threadId()).toBeGreaterThan(0);
+    expect(whoami?.threadId()).toBeGreaterThan(0);
+    expect(authorizer?.threadId()).not.toBe(whoami?.threadId());
+    expect(authorizer?.environment).toMatchObject({
+      USER_POOL_ID: 'us-east-1_Pool12345',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: FUNCTION_ROLE_CREDENTIALS.accessKeyId,
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+      AWS_LAMBDA_FUNCTION_NAME: 'AuthorizerFunction',
+    });
+    expect(whoami?.environment.USER_POOL_ID).toBeUndefined();
+  });
+
+  it('a thrown error rejects with its message (Unauthorized → the gateway 401s)', async () => {
+    const handler = functions.get('AuthorizerFunction')?.handler as LambdaHandler;
+    const event = {
+      type: 'REQUEST',
+      methodArn: 'arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/me',
+      headers: {},
+    };
+    await expect(handler(event, {} as never)).rejects.toMatchObject({
+      name: 'FunctionInvocationError',
+      message: 'Unauthorized',
+    });
+  });
+
+  it('returns results as JSON', async () => {
+    const handler = functions.get('WhoAmIFunction')?.handler as LambdaHandler;
+    const result = (await handler({ requestContext: {} }, {} as never)) as { statusCode: number };
+    expect(result.statusCode).toBe(401);
+  });
+});
+
+describe('npm start', () => {
+  it('parses ports, parameters and --help', () => {
+    expect(parseStartArgs([]).options.ports).toEqual(DEFAULT_PORTS);
+    const args = parseStartArgs([
+      '--rest-port',
+      '4000',
+      '--dynamodb-port=0',
+      '--param',
+      'ResultTtlSeconds=10',
+      '--region',
+      'eu-west-1',
+      '--credentials-ttl',
+      '900',
+      '--quiet',
+    ]);
+    expect(args.options).toMatchObject({
+      ports: { ...DEFAULT_PORTS, restApi: 4000, dynamodb: 0 },
+      parameters: { ResultTtlSeconds: '10' },
+      region: 'eu-west-1',
+      credentialsTtlSeconds: 900,
+    });
+    expect(args.quiet).toBe(true);
+    expect(parseStartArgs(['--help']).help).toBe(true);
+  });
+
+  it('lists every bad argument at once', () => {
+    try {
+      parseStartArgs(['--rest-port', 'x', '--nope', '--http-port', '3000', '--param', 'bad']);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as LocalStackConfigError).issues).toEqual([
+        '--rest-port must be a port number (0–65535), got "x"',
+        'unknown argument "--nope" (npm start -- --help)',
+        '--param must be Name=Value, got "bad"',
+        '--rest-port and --http-port are both 3000',
+      ]);
+    }
+  });
+
+  it('prints the usage for --help', async () => {
+    const out: string[] = [];
+    expect(await runStart(['--help'], { out: (l) => out.push(l), err: () => {} })).toBe(0);
+    expect(out).toEqual([USAGE]);
+  });
+
+  describe('with a port taken', () => {
+    let blocker: Server;
+    let port: number;
+    beforeAll(async () => {
+      blocker = createServer();
+      await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+      port = (blocker.address() as { port: number }).port;
+    });
+    afterAll(() => new Promise<void>((r) => blocker.close(() => r())));
+
+    it('says so in one line and exits 1, before starting anything', async () => {
+      const err: string[] = [];
+      const zeros = ['--rest-port', '0', '--http-port', '0', '--cognito-port', '0'];
+      const code = await runStart(
+        [
+          ...zeros,
+          '--identity-pool-port',
+          '0',
+          '--lambda-port',
+          '0',
+          '--isolation-port',
+          '0',
+          '--dynamodb-port',
+          String(port),
+          '--quiet',
+        ],
+        { out: () => {}, err: (l) => err.push(l) },
+      );
+      expect(code).toBe(1);
+      expect(err).toEqual([`port ${port} is taken: pass --dynamodb-port N`]);
+    });
+
+    it('the launchers throw PortTakenError naming their flag', async () => {
+      await expect(launchDynamoDbLocal({ port })).rejects.toThrow(
+        new PortTakenError(port, '--dynamodb-port'),
+      );
+    });
+  });
+
+  it('a missing Java is JavaMissingError with the install command', async () => {
+    const error = await launchDynamoDbLocal({ java: '/nonexistent/java' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JavaMissingError);
+    expect((error as Error).message).toMatch(
+      /^Java 17\+ is needed for DynamoDB Local: sudo apt-get install -y openjdk-17-jre-headless/,
+    );
+  });
+});
+
+describe('startLocalStack', () => {
+  let stack: LocalStack;
+  let cognito: CognitoIdentityProviderClient;
+  let direct: DynamoDBClient;
+  const email = 'pilot@example.com';
+  const password = 'Passw0rd!local';
+  let sub = '';
+  let idToken = '';
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    const local = {
+      region: stack.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
+    cognito = new CognitoIdentityProviderClient({ ...local, endpoint: stack.endpoints.userPool });
+    direct = new DynamoDBClient({ ...local, endpoint: stack.directDynamoDbEndpoint });
+  }, 180_000);
+  afterAll(async () => {
+    cognito?.destroy();
+    direct?.destroy();
+    await stack?.stop();
+  });
+
+  it('describes itself as .local/stack.json does', () => {
+    const file = stack.describe();
+    expect(file.userPoolId).toMatch(/^us-east-1_[0-9A-Za-z]{9}$/);
+    expect(file.identityPoolId).toMatch(/^us-east-1:[0-9a-f-]{36}$/);
+    expect(file.users).toEqual([]);
+    for (const url of Object.values(file.endpoints))
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.issuer).toBe(`https://cognito-idp.us-east-1.amazonaws.com/${file.userPoolId}`);
+    expect(JSON.parse(JSON.stringify(file))).toEqual(file);
+  });
+
+  it('creates the table and its GSIs as template.yaml declares them', async () => {
+    const { Table } = await direct.send(new DescribeTableCommand({ TableName: stack.tableName }));
+    const [declared] = tableDefinitions(template, resolution());
+    expect(Table?.KeySchema).toEqual(declared?.KeySchema);
+    expect(Table?.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.KeySchema])).toEqual(
+      declared?.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.KeySchema]),
+    );
+  });
+
+  it('signs a user up through cognito-local, running the template trigger through the Lambda service', async () => {
+    const { UserSub } = await cognito.send(
+      new SignUpCommand({
+        ClientId: stack.clientId,
+        Username: email,
+        Password: password,
+        UserAttributes: [{ Name: 'email', Value: email }],
+      }),
+    );
+    sub = UserSub ?? '';
+    await cognito.send(
+      new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: email }),
+    );
+    const triggers = cognitoTriggers(template);
+    if (triggers.PostConfirmation) expect(stack.lambdaStats()[triggers.PostConfirmation]).toBe(1);
+    // The control plane's job in the real flow; done by hand here: tenant, role, group, membership.
+    await cognito.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: stack.userPoolId,
+        Username: email,
+        UserAttributes: [
+          { Name: 'custom:tenant_id', Value: 'acme' },
+          { Name: 'custom:role', Value: 'admin' },
+        ],
+      }),
+    );
+    await cognito.send(new CreateGroupCommand({ UserPoolId: stack.userPoolId, GroupName: 'acme' }));
+    await cognito.send(
+      new AdminAddUserToGroupCommand({
+        UserPoolId: stack.userPoolId,
+        Username: email,
+        GroupName: 'acme',
+      }),
+    );
+    await direct.send(
+      new PutItemCommand({
+        TableName: stack.tableName,
+        Item: { PK: { S: 'TENANT#acme' }, SK: { S: `USER#${sub}` }, role: { S: 'admin' } },
+      }),
+    );
+    const { AuthenticationResult } = await cognito.send(
+      new InitiateAuthCommand({
+        ClientId: stack.clientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: email, PASSWORD: password },
+      }),
+    );
+    idToken = AuthenticationResult?.IdToken ?? '';
+    expect(idToken).not.toBe('');
+  });
+
+  it('GET /me is 401 without a token on both APIs', async () => {
+    for (const base of [stack.endpoints.restApi, stack.endpoints.httpApi]) {
+      const res = await fetch(`${base}/me`);
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('GET /me is 200 with the caller from the authorizer, one GetId + one GetCredentials for all calls', async () => {
+    const before = stack.identityPoolStats();
+    for (let i = 0; i < 3; i++) {
+      for (const base of [stack.endpoints.restApi, stack.endpoints.httpApi]) {
+        const res = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${idToken}` } });
+        const body = await res.json();
+        expect({ status: res.status, body }).toMatchObject({
+          status: 200,
+          body: { tenantId: 'acme', userId: sub, role: 'admin' },
+        });
+      }
+    }
+    const after = stack.identityPoolStats();
+    expect(after.GetId - before.GetId).toBe(1);
+    expect(after.GetCredentialsForIdentity - before.GetCredentialsForIdentity).toBe(1);
+    const gateways = stack.gatewayStats();
+    expect(gateways.RestApi?.authorizerInvocations).toBe(1);
+    expect(gateways.HttpApi?.authorizerInvocations).toBe(1);
+    // The membership check is the authorizer function's own role: passed through, not judged.
+    expect(stack.isolationDecisions().passedThrough).toBeGreaterThan(0);
+  });
+
+  it('stop() leaves no child process and frees every port', async () => {
+    const pids = stack.childPids();
+    expect(pids.length).toBe(2);
+    const ports = [
+      ...Object.values(stack.describe().endpoints),
+      stack.directDynamoDbEndpoint,
+      stack.lambdaEndpoint,
+    ].map((url) => Number(new URL(url).port));
+    await stack.stop();
+    await stack.stop(); // idempotent
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // DynamoDB Local's watchdog leads its own process group, the JVM inside it.
+    const groupAlive = (pid: number) => {
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(groupAlive)).toEqual([]);
+    const listening = (port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = createConnection({ port, host: '127.0.0.1' });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    const open = [];
+    for (const port of ports) if (await listening(port)) open.push(port);
+    expect(open).toEqual([]);
+  });
+});
