@@ -184,22 +184,29 @@ export function exportLines(stack: LocalStackFile): string[] {
 export interface StartIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
-  /** Resolves when the stack should stop. Default: SIGINT or SIGTERM. */
+  /** Called once the stack runs; resolves when it should stop. Default: SIGINT or SIGTERM. */
   readonly stopSignal?: (stack: LocalStack) => Promise<void>;
   /** Default LOCAL_STACK_FILE. */
   readonly stackFile?: string;
 }
 
-const waitForSignal = () =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
+/** SIGINT or SIGTERM; `dispose` gives the signals back to Node's defaults. */
+function listenForSignal(): { received: Promise<void>; dispose(): void } {
+  let done = () => {};
+  const received = new Promise<void>((resolve) => {
+    done = () => {
+      dispose();
       resolve();
     };
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
+  const dispose = () => {
+    process.off('SIGINT', done);
+    process.off('SIGTERM', done);
+  };
+  return { received, dispose };
+}
 
 /** Run `npm start`; resolves with the exit code once stopped. */
 export async function runStart(argv: readonly string[], io: StartIo): Promise<number> {
@@ -228,6 +235,12 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     },
   };
   io.out('Starting the local stack from template.yaml…');
+  // Listening from the start: Ctrl-C while starting stops what started instead of killing us mid-way.
+  let signalled = false;
+  const signal = io.stopSignal ? undefined : listenForSignal();
+  void signal?.received.then(() => {
+    signalled = true;
+  });
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
@@ -238,6 +251,8 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
         : { onFunctionLog: (fn: string, line: string) => io.err(`[${fn}] ${line}`) }),
     });
   } catch (error) {
+    signal?.dispose();
+    if (signalled) return 0; // stopped while starting: parts already stopped by startLocalStack
     io.err(startFailureMessage(error));
     return 1;
   }
@@ -274,13 +289,14 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     for (const line of exportLines(stack)) io.out(`  ${line}`);
     io.out('');
     io.out('Running. Ctrl-C stops everything.');
-    await (io.stopSignal ?? waitForSignal)(stack);
+    await (io.stopSignal ? io.stopSignal(stack) : signal?.received);
     io.out('Stopping…');
     return 0;
   } catch (error) {
     io.err(startFailureMessage(error));
     return 1;
   } finally {
+    signal?.dispose();
     await stack.stop().catch((error: unknown) => io.err(`stop: ${String(error)}`));
     removeFile();
     process.off('exit', removeFile);

@@ -6,7 +6,11 @@
  * on both APIs through the template's authorizer; one GetId and one GetCredentialsForIdentity serve
  * repeated calls; the table is the template's; stop() leaves no process and no port behind.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AdminAddUserToGroupCommand,
   AdminConfirmSignUpCommand,
@@ -19,7 +23,12 @@ import {
 import { DescribeTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchDynamoDbLocal } from '../../sam/local/dynamodb.js';
-import { JavaMissingError, LocalStackConfigError, PortTakenError } from '../../sam/local/errors.js';
+import {
+  JavaMissingError,
+  LocalStackConfigError,
+  LocalStackStartError,
+  PortTakenError,
+} from '../../sam/local/errors.js';
 import {
   FUNCTION_ROLE_CREDENTIALS,
   type LocalFunctions,
@@ -44,9 +53,14 @@ import {
   userPoolIdFor,
   userPoolSeeds,
 } from '../../sam/local/provision.js';
-import { apiDefinitions, type LocalStack, startLocalStack } from '../../sam/local/stack.js';
+import {
+  apiDefinitions,
+  type LocalStack,
+  PORT_FLAGS,
+  startLocalStack,
+} from '../../sam/local/stack.js';
 import { DEFAULT_PORTS, parseStartArgs, runStart, USAGE } from '../../sam/local/start.js';
-import { loadTemplate, type Template } from '../../sam/template.js';
+import { type LocalStackFile, loadTemplate, type Template } from '../../sam/template.js';
 
 const template = loadTemplate();
 const resolution = (t: Template = template, overrides = {}): LocalResolution => ({
@@ -618,4 +632,69 @@ describe('startLocalStack', () => {
     for (const port of ports) if (await listening(port)) open.push(port);
     expect(open).toEqual([]);
   });
+});
+
+describe('startLocalStack failures', () => {
+  // Our child processes, but esbuild's build service (it lives as long as this process) and `ps`.
+  const children = () =>
+    execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !/esbuild|\bps\b/.test(l))
+      .map((l) => Number.parseInt(l.trim(), 10));
+
+  it('a part that fails names itself, after the others were stopped', async () => {
+    const before = children();
+    // The authorizer refuses to start when cached results could outlive their credentials.
+    const error = await startLocalStack({
+      parameters: { RefreshMarginSeconds: 1, ResultTtlSeconds: 300 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LocalStackStartError);
+    expect(error).toMatchObject({ part: 'functions' });
+    expect((error as Error).message).toMatch(
+      /^functions did not start: AuthorizerFunction: \w+ConfigError: .*refreshMarginSeconds/s,
+    );
+    expect(children().filter((pid) => !before.includes(pid))).toEqual([]);
+  }, 120_000);
+
+  it('options are checked before anything starts, every problem at once', async () => {
+    const error = await startLocalStack({
+      region: 'moon',
+      ports: { restApi: 70_000, cognito: 5000, dynamodb: 5000 },
+      credentialsTtlSeconds: 0,
+      parameters: { Nope: 'x' },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LocalStackConfigError);
+    expect((error as LocalStackConfigError).issues).toHaveLength(5);
+  });
+});
+
+describe('npm start, running', () => {
+  it('writes .local/stack.json while running, prints the exports, deletes it on stop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenantgate-start-'));
+    const stackFile = join(dir, '.local', 'stack.json');
+    const out: string[] = [];
+    let whileRunning: unknown;
+    const ports = Object.values(PORT_FLAGS).flatMap((flag) => [flag, '0']);
+    const code = await runStart([...ports, '--quiet'], {
+      out: (l) => out.push(l),
+      err: () => {},
+      stackFile,
+      stopSignal: async () => {
+        whileRunning = JSON.parse(readFileSync(stackFile, 'utf8'));
+      },
+    });
+    expect(code).toBe(0);
+    expect(whileRunning).toMatchObject({
+      region: 'us-east-1',
+      userPoolId: expect.stringMatching(/^us-east-1_/),
+      endpoints: { restApi: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/) },
+    });
+    const file = whileRunning as LocalStackFile;
+    expect(out).toContain(`  export AWS_ENDPOINT_URL_DYNAMODB=${file.endpoints.dynamodb}`);
+    expect(out).toContain(
+      `  export AWS_ENDPOINT_URL_COGNITO_IDENTITY=${file.endpoints.identityPool}`,
+    );
+    expect(existsSync(stackFile)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
 });
