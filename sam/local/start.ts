@@ -278,7 +278,8 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     if (seedDemo) {
       io.out('');
       io.out('Seeding the demo…');
-      const demo = await seedDemo(stack.describe());
+      // The whole handle: a LocalStackFile plus extras (e.g. directDynamoDbEndpoint) for seeding.
+      const demo = await seedDemo(stack);
       users = demo.users;
       io.out(demo.text);
     }
