@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ROOT } from '../sam/template.js';
 import { runCognitoBudget } from './cognito-budget.js';
 import { runColdStart } from './cold-start.js';
+import { runFirstInvocation } from './first-invocation.js';
 import { runHotPath } from './hot-path.js';
 import { runMembershipCheck } from './membership-check.js';
 import { runPolicyEval } from './policy-eval.js';
@@ -53,6 +54,8 @@ log('hot path (per-request cost against RS256 and aws-jwt-verify)…');
 const hot = await runHotPath();
 log('cold start (20 fresh processes per variant)…');
 const cold = await runColdStart(20);
+log('first invocation against the local stack (20 fresh processes per variant)…');
+const first = await runFirstInvocation(20);
 log('Cognito call budget (1,000,000 requests, 10,000 users, simulated day)…');
 const budget1 = await runCognitoBudget({ containers: 1 });
 const budget10 = await runCognitoBudget({ containers: 10 });
@@ -95,8 +98,21 @@ ${cold.map((r) => `| ${r.name} | ${f(r.initMs)} | ${f(r.initP90Ms)} | ${f(r.rssM
 
 Bundling (the template's esbuild settings) makes init ${f((unbundled?.initMs ?? 0) / (bundled?.initMs ?? 1), 1)}× faster than loading the same code's
 packages from node_modules. We are ${f((bundled?.initMs ?? 0) / (floor?.initMs ?? 1), 1)}× the bare-verifier floor: the AWS SDK's Cognito Identity and
-DynamoDB clients, middy and Powertools are the difference. Not yet measured: the first invocation against the
-local stack (JWKS fetch, GetId, GetCredentialsForIdentity on loopback) — it needs the local stack.
+DynamoDB clients, middy and Powertools are the difference.
+
+### First invocation against the local stack (${first[0]?.runs} fresh processes each, ms)
+
+| variant | init | first invocation | p90 | second invocation | RSS (MiB) |
+| --- | --- | --- | --- | --- | --- |
+${first.map((r) => `| ${r.name} | ${f(r.initMs)} | ${f(r.firstMs)} | ${f(r.firstP90Ms)} | ${f(r.secondMs, 2)} | ${f(r.rssMiB)} |`).join('\n')}
+
+Everything on loopback: cognito-local's JWKS, the identity-pool stand-in (GetId, GetCredentialsForIdentity),
+and the membership GetItem through the isolation proxy to DynamoDB Local. Our first invocation costs
+${f((first[1]?.firstMs ?? 0) / (first[0]?.firstMs ?? 1), 1)}× the bare verifier's (JWKS download and one verify): three more round trips, each to a
+local stand-in, plus the SDK clients' first-request setup (credential and endpoint resolution). In AWS the
+round trips dominate instead (tens of ms each to Cognito Identity); prefetching the JWKS at init
+(the verifier's \`hydrate()\`) would take the key download off the first request. The second
+invocation is the warm path.
 
 ## Cognito call budget (1,000,000 requests, 10,000 Zipf users, one simulated day, 1-hour tokens and credentials)
 

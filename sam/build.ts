@@ -18,10 +18,16 @@ const pairs = (v: unknown): Record<string, string> =>
     }),
   );
 
-/** Bundle one function; returns the path of its handler file. */
-export async function buildFunction(fn: FunctionDefinition): Promise<string> {
+/**
+ * Bundle one function; returns the path of its handler file. `options.outdir` (default
+ * `.aws-sam/build/<LogicalId>`) keeps concurrent builds (the local stack, `npm run build`) apart.
+ */
+export async function buildFunction(
+  fn: FunctionDefinition,
+  options: { outdir?: string } = {},
+): Promise<string> {
   const p = fn.buildProperties;
-  const outdir = join(BUILD_DIR, fn.logicalId);
+  const outdir = options.outdir ?? join(BUILD_DIR, fn.logicalId);
   await build({
     entryPoints: list(p.EntryPoints).map((e) => join(ROOT, e)),
     outdir,

@@ -7,6 +7,9 @@
  * tenant session's). A handler's thrown error rejects the invocation with the error's message, as
  * the Lambda service reports it (API Gateway maps an authorizer's `Unauthorized` to 401).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../authorizer/index.js';
 import { buildFunction } from '../build.js';
@@ -335,9 +338,14 @@ export async function startFunctions(options: LocalFunctionsOptions): Promise<Lo
   }
   if (issues.length > 0) throw new LocalStackConfigError(issues);
 
+  // A build directory of our own: `npm run build` or the invoke tests writing .aws-sam/build at the
+  // same moment could otherwise truncate a bundle while a worker imports it.
+  const buildRoot = mkdtempSync(join(tmpdir(), 'tenantgate-functions-'));
+  const removeBuilds = () => rmSync(buildRoot, { recursive: true, force: true });
   const bundles = await Promise.all(
     definitions.map((fn) =>
-      buildFunction(fn).catch((error: unknown) => {
+      buildFunction(fn, { outdir: join(buildRoot, fn.logicalId) }).catch((error: unknown) => {
+        removeBuilds();
         throw new FunctionStartError(fn.logicalId, `esbuild failed: ${(error as Error).message}`, {
           cause: error,
         });
@@ -375,6 +383,7 @@ export async function startFunctions(options: LocalFunctionsOptions): Promise<Lo
   });
   const stopAll = async () => {
     await Promise.all(running.map((r) => r.env.stop()));
+    removeBuilds();
   };
   const inits = await Promise.allSettled(running.map((r) => r.env.init()));
   const failed = inits.find((r): r is PromiseRejectedResult => r.status === 'rejected');
