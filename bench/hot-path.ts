@@ -7,7 +7,6 @@
 import { createPublicKey, createVerify } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { createAuthorizer } from '../authorizer/index.js';
@@ -22,6 +21,7 @@ import {
   TEST_CLIENT_ID,
   TEST_POOL_ID,
 } from '../test/fixtures/keys.js';
+import { instantCognitoIdentity } from './fakes.js';
 
 export interface HotPathResult {
   readonly name: string;
@@ -84,20 +84,7 @@ export async function runHotPath(options: { tokens?: number } = {}): Promise<Hot
   results.push(await measure('aws-jwt-verify verify', 200, 50, () => jwv.verify(token)));
 
   let t = Date.now();
-  const client = {
-    send: async (command: { constructor: { name: string }; input: { IdentityId?: string } }) =>
-      command.constructor.name === 'GetIdCommand'
-        ? { IdentityId: 'us-east-1:bench' }
-        : {
-            IdentityId: command.input.IdentityId,
-            Credentials: {
-              AccessKeyId: 'ASIA',
-              SecretKey: 's',
-              SessionToken: 't',
-              Expiration: new Date(t + 3600e3),
-            },
-          },
-  } as unknown as CognitoIdentityClient;
+  const client = instantCognitoIdentity(() => t);
   // Powertools as in production; EMF lines go to stdout at most every 10 s.
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const handler = createAuthorizer({

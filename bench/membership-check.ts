@@ -9,7 +9,6 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuthorizerOptions, createAuthorizer } from '../authorizer/index.js';
 import { createMembershipCheck } from '../tenants/index.js';
@@ -26,6 +25,7 @@ import {
   TEST_POOL_ID,
 } from '../test/fixtures/keys.js';
 import { traffic } from './cognito-budget.js';
+import { instantCognitoIdentity } from './fakes.js';
 
 export interface MembershipCheckResult {
   readonly hitOffMicros: number;
@@ -56,21 +56,7 @@ export async function runMembershipCheck(): Promise<MembershipCheckResult> {
     key,
     idTokenPayload({ sub: 'user-1', tenantId: 'acme', groups: ['acme'], role: 'pilot' }),
   );
-  const t = Date.now();
-  const cognitoIdentity = {
-    send: async (command: { constructor: { name: string }; input: { IdentityId?: string } }) =>
-      command.constructor.name === 'GetIdCommand'
-        ? { IdentityId: 'us-east-1:bench' }
-        : {
-            IdentityId: command.input.IdentityId,
-            Credentials: {
-              AccessKeyId: 'ASIA',
-              SecretKey: 's',
-              SessionToken: 't',
-              Expiration: new Date(t + 3600e3),
-            },
-          },
-  } as unknown as CognitoIdentityClient;
+  const cognitoIdentity = instantCognitoIdentity();
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const base: AuthorizerOptions = {
     userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],

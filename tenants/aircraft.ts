@@ -6,7 +6,7 @@
  * (`aircraft:create`, `aircraft:update`), so a refused write leaves nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
 import {
   ConflictError,
@@ -17,6 +17,7 @@ import {
 } from './errors.js';
 import { createGuardedWriter } from './guarded-write.js';
 import { AIRCRAFT_SK_PREFIX, aircraftSk, tenantPk } from './keys.js';
+import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
 
 export const AircraftStatus = {
@@ -87,8 +88,7 @@ const toAircraft = (item: Record<string, unknown>): Aircraft => ({
 /** @throws TenantsConfigError listing every invalid option. */
 export function createAircraftService(options: AircraftServiceOptions): AircraftService {
   const issues: string[] = [];
-  if (typeof options?.tableName !== 'string' || options.tableName === '')
-    issues.push('tableName must be a non-empty string');
+  tableOptionIssues(options, issues, false);
   if (typeof options?.roles?.enforce !== 'function') issues.push('roles must be a RoleAuthorizer');
   if (issues.length > 0) throw new TenantsConfigError(issues);
   const { tableName, roles } = options;
@@ -113,21 +113,12 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
   return {
     async list(ctx) {
       await roles.enforce(ctx, 'aircraft:list');
-      const out: Aircraft[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await clientFor(ctx).send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :a)',
-            ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':a': AIRCRAFT_SK_PREFIX },
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of page.Items ?? []) out.push(toAircraft(item));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return out;
+      const items = await queryAll(clientFor(ctx), {
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :a)',
+        ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':a': AIRCRAFT_SK_PREFIX },
+      });
+      return items.map(toAircraft);
     },
 
     async get(ctx, aircraftId) {

@@ -13,6 +13,7 @@ import {
 import { grantingPatterns } from '../policy/index.js';
 import { PermissionDeniedError, TenantsConfigError, WriteConditionError } from './errors.js';
 import { roleSk, tenantPk } from './keys.js';
+import { tableOptionIssues } from './query-all.js';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -178,9 +179,7 @@ const sameKey = (a: Record<string, unknown> | undefined, b: Record<string, unkno
  */
 export function createGuardedWriter(options: GuardedWriterOptions): GuardedWrite {
   const issues: string[] = [];
-  if (typeof options?.client?.send !== 'function') issues.push('client must be a DynamoDB client');
-  if (typeof options?.tableName !== 'string' || options.tableName === '')
-    issues.push('tableName must be a non-empty string');
+  tableOptionIssues(options, issues);
   if (issues.length > 0) throw new TenantsConfigError(issues);
   const { client, tableName } = options;
 

@@ -10,7 +10,7 @@
  * assigned cannot be deleted, and the `admin` count cannot drop below one — the last admin can neither
  * leave nor be demoted.
  */
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
 import { BuiltInRoleId, ROLE_ID_PATTERN } from '../policy/index.js';
 import type { UserDirectory } from './directory.js';
@@ -25,6 +25,7 @@ import {
 } from './errors.js';
 import { createGuardedWriter, type TransactItem } from './guarded-write.js';
 import { MEMBER_SK_PREFIX, memberSk, roleSk, TENANT_SK, tenantPk } from './keys.js';
+import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
 import { membershipItem } from './tenant-service.js';
 
@@ -81,8 +82,7 @@ function assertMayAssign(ctx: TenantContext, role: string) {
 /** @throws TenantsConfigError listing every invalid option. */
 export function createMembersService(options: MembersServiceOptions): MembersService {
   const issues: string[] = [];
-  if (typeof options?.tableName !== 'string' || options.tableName === '')
-    issues.push('tableName must be a non-empty string');
+  tableOptionIssues(options, issues, false);
   if (typeof options?.directory?.addToGroup !== 'function')
     issues.push('directory must be a UserDirectory');
   if (typeof options?.roles?.enforce !== 'function') issues.push('roles must be a RoleAuthorizer');
@@ -139,21 +139,12 @@ export function createMembersService(options: MembersServiceOptions): MembersSer
   return {
     async list(ctx) {
       await roles.enforce(ctx, 'members:list');
-      const out: Member[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await clientFor(ctx).send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :m)',
-            ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':m': MEMBER_SK_PREFIX },
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of page.Items ?? []) out.push(toMember(item));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return out;
+      const items = await queryAll(clientFor(ctx), {
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :m)',
+        ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':m': MEMBER_SK_PREFIX },
+      });
+      return items.map(toMember);
     },
 
     async invite(ctx, input) {

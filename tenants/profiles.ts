@@ -6,6 +6,7 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError, TenantsConfigError } from './errors.js';
 import { PROFILE_SK, userPk } from './keys.js';
+import { tableOptionIssues } from './query-all.js';
 
 export interface ProfileStoreOptions {
   /** The trigger function's own role: PutItem on the table. */
@@ -30,9 +31,7 @@ export interface ProfileStore {
 /** @throws TenantsConfigError listing every invalid option. */
 export function createProfileStore(options: ProfileStoreOptions): ProfileStore {
   const issues: string[] = [];
-  if (typeof options?.client?.send !== 'function') issues.push('client must be a DynamoDB client');
-  if (typeof options?.tableName !== 'string' || options.tableName === '')
-    issues.push('tableName must be a non-empty string');
+  tableOptionIssues(options, issues);
   if (issues.length > 0) throw new TenantsConfigError(issues);
   const { client, tableName } = options;
   const now = options.now ?? Date.now;

@@ -7,7 +7,7 @@
  * the role's member count (`assigned`, kept by membership writes) survives it.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
 import {
   BuiltInRoleId,
@@ -24,6 +24,7 @@ import {
 } from './errors.js';
 import { createGuardedWriter, type TransactItem } from './guarded-write.js';
 import { ROLE_SK_PREFIX, roleSk, tenantPk } from './keys.js';
+import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
 import { roleItem } from './roles-store.js';
 
@@ -63,8 +64,7 @@ const num = (v: AttributeValue | undefined) => (v?.N === undefined ? undefined :
 /** @throws TenantsConfigError listing every invalid option. */
 export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
   const issues: string[] = [];
-  if (typeof options?.tableName !== 'string' || options.tableName === '')
-    issues.push('tableName must be a non-empty string');
+  tableOptionIssues(options, issues, false);
   if (typeof options?.roles?.enforce !== 'function') issues.push('roles must be a RoleAuthorizer');
   if (issues.length > 0) throw new TenantsConfigError(issues);
   const { tableName, roles } = options;
@@ -105,31 +105,20 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
   return {
     async list(ctx) {
       await roles.enforce(ctx, 'roles:list');
-      const out: RoleView[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await clientFor(ctx).send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
-            ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':role': ROLE_SK_PREFIX },
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          out.push({
-            tenantId: String(item.tenantId),
-            roleId: String(item.roleId),
-            name: String(item.name),
-            allow: (item.allow as string[]) ?? [],
-            deny: (item.deny as string[]) ?? [],
-            version: Number(item.version),
-            assigned: Number(item.assigned ?? 0),
-          });
-        }
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return out;
+      const items = await queryAll(clientFor(ctx), {
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
+        ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':role': ROLE_SK_PREFIX },
+      });
+      return items.map((item) => ({
+        tenantId: String(item.tenantId),
+        roleId: String(item.roleId),
+        name: String(item.name),
+        allow: (item.allow as string[]) ?? [],
+        deny: (item.deny as string[]) ?? [],
+        version: Number(item.version),
+        assigned: Number(item.assigned ?? 0),
+      }));
     },
 
     async create(ctx, input) {

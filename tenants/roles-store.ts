@@ -8,7 +8,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -25,6 +24,7 @@ import {
   TenantsConfigError,
 } from './errors.js';
 import { ROLE_SK_PREFIX, roleSk, tenantPk } from './keys.js';
+import { queryAll, tableOptionIssues } from './query-all.js';
 
 /**
  * The stored item of a role, validated by `compileRole` (throws `PolicyValidationError`).
@@ -103,9 +103,7 @@ export interface RolesStoreOptions {
 /** @throws TenantsConfigError for invalid options. */
 export function createRolesStore(options: RolesStoreOptions): RolesStore {
   const issues: string[] = [];
-  if (typeof options?.client?.send !== 'function') issues.push('client must be a DynamoDB client');
-  if (typeof options?.tableName !== 'string' || options.tableName === '')
-    issues.push('tableName must be a non-empty string');
+  tableOptionIssues(options, issues);
   if (issues.length > 0) throw new TenantsConfigError(issues);
   const { client, tableName } = options;
 
@@ -142,21 +140,12 @@ export function createRolesStore(options: RolesStoreOptions): RolesStore {
       return Item ? toDocument(Item) : undefined;
     },
     async list(tenantId) {
-      const roles: RoleDocument[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
-            ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':role': ROLE_SK_PREFIX },
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of page.Items ?? []) roles.push(toDocument(item));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return roles;
+      const items = await queryAll(client, {
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
+        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':role': ROLE_SK_PREFIX },
+      });
+      return items.map(toDocument);
     },
     async update(doc) {
       if (doc.roleId === BuiltInRoleId.admin) throw new ReservedRoleError(doc.roleId, 'update');

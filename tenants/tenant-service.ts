@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../authorizer/index.js';
@@ -43,6 +42,7 @@ import {
   tenantPk,
   userPk,
 } from './keys.js';
+import { queryAll, tableOptionIssues } from './query-all.js';
 
 /** Longest tenant name accepted. */
 export const MAX_TENANT_NAME_LENGTH = 100;
@@ -133,9 +133,7 @@ export function membershipItem(input: {
 /** @throws TenantsConfigError listing every invalid option. */
 export function createTenantService(options: TenantServiceOptions): TenantService {
   const issues: string[] = [];
-  if (typeof options?.client?.send !== 'function') issues.push('client must be a DynamoDB client');
-  if (typeof options?.tableName !== 'string' || options.tableName === '')
-    issues.push('tableName must be a non-empty string');
+  tableOptionIssues(options, issues);
   if (typeof options?.directory?.refresh !== 'function')
     issues.push('directory must be a UserDirectory');
   if (issues.length > 0) throw new TenantsConfigError(issues);
@@ -307,29 +305,18 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
     },
 
     async listTenants(userId, activeTenantId) {
-      const out: TenantMembership[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: GSI1,
-            KeyConditionExpression: 'GSI1PK = :u AND begins_with(GSI1SK, :t)',
-            ExpressionAttributeValues: { ':u': userPk(userId), ':t': TENANT_PK_PREFIX },
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          out.push({
-            tenantId: String(item.tenantId),
-            name: String(item.tenantName ?? item.tenantId),
-            role: String(item.role),
-            active: item.tenantId === activeTenantId,
-          });
-        }
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return out;
+      const items = await queryAll(client, {
+        TableName: tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'GSI1PK = :u AND begins_with(GSI1SK, :t)',
+        ExpressionAttributeValues: { ':u': userPk(userId), ':t': TENANT_PK_PREFIX },
+      });
+      return items.map((item) => ({
+        tenantId: String(item.tenantId),
+        name: String(item.tenantName ?? item.tenantId),
+        role: String(item.role),
+        active: item.tenantId === activeTenantId,
+      }));
     },
 
     async switchTenant({ userId, groups, tenantId, refreshToken }) {

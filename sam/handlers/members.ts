@@ -4,12 +4,8 @@
  * function's own role (the only admin actions it is granted in template.yaml).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import {
-  createCognitoDirectory,
-  createMembersService,
-  createRoleAuthorizer,
-} from '../../tenants/index.js';
+import { createMembersService, createRoleAuthorizer } from '../../tenants/index.js';
+import { userDirectory } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 import { createRouter, json, tenantOf } from '../http.js';
 
@@ -18,13 +14,7 @@ const logger = new Logger({ serviceName: config.serviceName });
 const members = createMembersService({
   tableName: config.tableName,
   roles: createRoleAuthorizer({ tableName: config.tableName, ttlMs: config.roleCacheTtlMs }),
-  directory: createCognitoDirectory({
-    client: new CognitoIdentityProviderClient({}),
-    userPoolId: config.userPoolId as string,
-    clientId: config.clientId as string,
-    tenantClaim: config.tenantClaim,
-    roleClaim: config.roleClaim,
-  }),
+  directory: userDirectory(config),
 });
 
 export const handler = createRouter(

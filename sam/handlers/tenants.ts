@@ -4,11 +4,11 @@
  * credentials, so this function uses its own role (least privilege in template.yaml).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readCallerContext } from '../../authorizer/index.js';
-import { createCognitoDirectory, createTenantService } from '../../tenants/index.js';
+import { createTenantService } from '../../tenants/index.js';
+import { userDirectory } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 import { createRouter, json } from '../http.js';
 
@@ -17,13 +17,7 @@ const logger = new Logger({ serviceName: config.serviceName });
 const tenants = createTenantService({
   client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
   tableName: config.tableName,
-  directory: createCognitoDirectory({
-    client: new CognitoIdentityProviderClient({}),
-    userPoolId: config.userPoolId as string,
-    clientId: config.clientId as string,
-    tenantClaim: config.tenantClaim,
-    roleClaim: config.roleClaim,
-  }),
+  directory: userDirectory(config),
 });
 
 export const handler = createRouter(

@@ -155,8 +155,9 @@ describe('reads (any member)', () => {
       ExpressionAttributeValues: { ':pk': 'TENANT#acme', ':a': 'AIRCRAFT#' },
     });
     expect(inputs[1]?.ExclusiveStartKey).toEqual({ PK: 'TENANT#acme', SK: 'AIRCRAFT#ac1' });
-    // The caller's tenant-scoped credentials, every call.
-    expect(clients.map((c) => c.credentials.accessKeyId)).toEqual(['ASIA-pilot', 'ASIA-pilot']);
+    // The caller's tenant-scoped credentials: one client for every page.
+    expect(clients.map((c) => c.credentials.accessKeyId)).toEqual(['ASIA-pilot']);
+    expect(inputs).toHaveLength(2);
   });
 
   it('get enforces aircraft:read and reads consistently', async () => {
