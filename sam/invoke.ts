@@ -4,7 +4,8 @@
  * Environment and the env-vars file like SAM, builds the function from its esbuild Metadata, and runs
  * the handler in a fresh Node process. Result JSON on stdout, logs on stderr, non-zero exit when the
  * handler throws (the error printed as `{"errorType","errorMessage"}`).
- * While the local stack runs (`.local/stack.json`), the function is pointed at it.
+ * While the local stack runs (`.local/stack.json`), the function is pointed at it (its ids and
+ * endpoints win over the env-vars file, and the pool's JWKS is fetched from cognito-local).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -64,6 +65,13 @@ export function functionEnvironment(
   envVars: Record<string, Record<string, string>> | undefined,
 ): Record<string, string> {
   const env: Record<string, string | undefined> = { ...environment };
+  // SAM: the file's `Parameters` apply to every function, then the function's own section.
+  for (const section of [envVars?.Parameters, envVars?.[logicalId]]) {
+    for (const [k, v] of Object.entries(section ?? {}))
+      if (k in env || section === envVars?.[logicalId]) env[k] = String(v);
+  }
+  // The running local stack last: env.json holds placeholders for when no stack runs, and a token of
+  // the stack's pool is only valid against the stack's ids and endpoints.
   if (stack) {
     const fromStack: Record<string, string> = {
       USER_POOL_ID: stack.userPoolId,
@@ -79,11 +87,6 @@ export function functionEnvironment(
       AWS_ENDPOINT_URL_COGNITO_IDENTITY: stack.endpoints.identityPool,
       AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
     });
-  }
-  // SAM: the file's `Parameters` apply to every function, then the function's own section.
-  for (const section of [envVars?.Parameters, envVars?.[logicalId]]) {
-    for (const [k, v] of Object.entries(section ?? {}))
-      if (k in env || section === envVars?.[logicalId]) env[k] = String(v);
   }
   return Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
@@ -180,6 +183,14 @@ export async function invoke(options: InvokeOptions): Promise<InvokeResult> {
         fn.logicalId,
         String(fn.timeoutSeconds * 1000),
         String(fn.memorySize),
+        ...(stack
+          ? [
+              JSON.stringify({
+                host: `cognito-idp.${stack.region}.amazonaws.com`,
+                endpoint: stack.endpoints.userPool,
+              }),
+            ]
+          : []),
       ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -5,7 +5,33 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const [bundle, exportName, eventFile, functionName, timeout, memory] = process.argv.slice(2);
+const [bundle, exportName, eventFile, functionName, timeout, memory, jwksRedirect] =
+  process.argv.slice(2);
+
+if (jwksRedirect) {
+  // With the local stack running, tokens name the production issuer; its JWKS is served by
+  // cognito-local. Send only that host's https requests there, as the local stack's workers do.
+  const { host, endpoint } = JSON.parse(jwksRedirect);
+  const http = await import('node:http');
+  const https = await import('node:https');
+  const { syncBuiltinESMExports } = await import('node:module');
+  const original = https.default.request;
+  https.default.request = function request(input, options, callback, ...rest) {
+    const url =
+      typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined;
+    if (url && url.hostname === host) {
+      const opts = typeof options === 'object' && options !== null ? { ...options } : {};
+      delete opts.agent;
+      return http.default.request(
+        new URL(url.pathname + url.search, endpoint),
+        opts,
+        typeof options === 'function' ? options : callback,
+      );
+    }
+    return original.call(this, input, options, callback, ...rest);
+  };
+  syncBuiltinESMExports();
+}
 const writeResult = process.stdout.write.bind(process.stdout);
 process.stdout.write = process.stderr.write.bind(process.stderr);
 

@@ -9,6 +9,10 @@
  * membership read: the test needs no sleeps. The 60 s cache bound itself is tested on an injected clock
  * (test/tenants/control-plane.integration.test.ts, test/tenants/membership-check.test.ts).
  */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CognitoIdentityClient,
   GetCredentialsForIdentityCommand,
@@ -22,8 +26,10 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoClient, demoClient } from '../../sam/local/demo.js';
+import { invoke } from '../../sam/invoke.js';
+import { DEMO_PASSWORD, type DemoClient, demoClient } from '../../sam/local/demo.js';
 import { type LocalStack, startLocalStack } from '../../sam/local/stack.js';
+import { ROOT } from '../../sam/template.js';
 
 describe('the whole story over HTTP, on the local stack', () => {
   let stack: LocalStack;
@@ -314,4 +320,33 @@ describe('the whole story over HTTP, on the local stack', () => {
     expect((stack.gatewayStats().RestApi?.authorizerInvocations ?? 0) - before).toBe(5);
     expect(stack.identityPoolStats()).toMatchObject({ GetId: 1, GetCredentialsForIdentity: 1 });
   });
+
+  it('npm run invoke --as runs one function against the running stack with a fresh token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenantgate-stackfile-'));
+    const stackFile = join(dir, 'stack.json');
+    writeFileSync(
+      stackFile,
+      JSON.stringify(
+        stack.describe([{ email: 'zoe@zulu.example', password: DEMO_PASSWORD, tenants: [] }]),
+      ),
+    );
+    try {
+      const result = await invoke({
+        logicalId: 'AuthorizerFunction',
+        eventFile: join(ROOT, 'sam', 'events', 'authorizer-rest-token.json'),
+        envVarsFile: join(ROOT, 'sam', 'env.json'), // its placeholders yield to the stack's ids
+        as: 'zoe@zulu.example',
+        stackFile,
+      });
+      expect(result.exitCode).toBe(0);
+      const response = JSON.parse(result.stdout) as {
+        policyDocument: { Statement: { Effect: string }[] };
+        context: { userId: string };
+      };
+      expect(response.policyDocument.Statement[0]?.Effect).toBe('Allow');
+      expect(response.context.userId).toBe(subs['zoe@zulu.example']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
