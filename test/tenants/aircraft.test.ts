@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  type CancellationReason,
-  DynamoDBClient,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -20,9 +15,9 @@ import {
   NotFoundError,
   PermissionDeniedError,
   permissionCheck,
-  type RoleAuthorizer,
   TenantsConfigError,
 } from '../../tenants/index.js';
+import { cancelled, failed, fakeRoleAuthorizer, L, NONE } from '../fixtures/tenants.js';
 
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const mock = mockClient(ddb);
@@ -43,25 +38,8 @@ const ctx = (role: string): TenantContext => ({
 const pilot = ctx('pilot');
 const chief = ctx('maintenance-chief');
 
-function fakeRoles(allowed: string[] = ['aircraft:list', 'aircraft:read']) {
-  const asked: string[] = [];
-  const set = new Set(allowed);
-  const roles: RoleAuthorizer & { asked: string[]; allowed: Set<string> } = {
-    asked,
-    allowed: set,
-    async authorize(_c, action) {
-      asked.push(action);
-      return set.has(action)
-        ? { effect: 'allow', reason: 'allowed', matched: action }
-        : { effect: 'deny', reason: 'no-match' };
-    },
-    async enforce(_c, action) {
-      asked.push(action);
-      if (!set.has(action)) throw new PermissionDeniedError(action, 'no-match');
-    },
-  };
-  return roles;
-}
+const fakeRoles = (allowed: string[] = ['aircraft:list', 'aircraft:read']) =>
+  fakeRoleAuthorizer(allowed);
 
 let roles: ReturnType<typeof fakeRoles>;
 let clients: TenantContext[];
@@ -84,18 +62,6 @@ const service = (options: Partial<AircraftServiceOptions> = {}) =>
     ...options,
   });
 
-const cancelled = (...reasons: CancellationReason[]) =>
-  new TransactionCanceledException({
-    message: 'Transaction cancelled',
-    $metadata: {},
-    CancellationReasons: reasons,
-  });
-const NONE: CancellationReason = { Code: 'None' };
-const failed = (Item?: Record<string, AttributeValue>): CancellationReason => ({
-  Code: 'ConditionalCheckFailed',
-  ...(Item ? { Item } : {}),
-});
-const L = (...xs: string[]) => ({ L: xs.map((S) => ({ S })) });
 const transactions = () =>
   mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
 const stored = {

@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  type CancellationReason,
-  DynamoDBClient,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -22,12 +17,12 @@ import {
   NotFoundError,
   PermissionDeniedError,
   permissionCheck,
-  type RoleAuthorizer,
   RoleNotFoundError,
   TenantsConfigError,
   type TransactItem,
   type UserDirectory,
 } from '../../tenants/index.js';
+import { cancelled, failed, fakeRoleAuthorizer, L, NONE } from '../fixtures/tenants.js';
 
 // --- fakes -------------------------------------------------------------------------------------
 
@@ -49,24 +44,8 @@ const ctx = (role = 'manager', userId = 'caller'): TenantContext => ({
 });
 
 /** A RoleAuthorizer that allows the listed actions and records what it was asked. */
-function fakeRoles(allowed: string[] = ['members:list', 'members:remove']) {
-  const asked: string[] = [];
-  const roles: RoleAuthorizer & { asked: string[]; allowed: Set<string> } = {
-    asked,
-    allowed: new Set(allowed),
-    async authorize(_ctx, action) {
-      asked.push(action);
-      return roles.allowed.has(action)
-        ? { effect: 'allow', reason: 'allowed', matched: action }
-        : { effect: 'deny', reason: 'no-match' };
-    },
-    async enforce(_ctx, action) {
-      asked.push(action);
-      if (!roles.allowed.has(action)) throw new PermissionDeniedError(action, 'no-match');
-    },
-  };
-  return roles;
-}
+const fakeRoles = (allowed: string[] = ['members:list', 'members:remove']) =>
+  fakeRoleAuthorizer(allowed);
 
 type Method = keyof UserDirectory;
 function fakeDirectory(users: DirectoryUser[] = []) {
@@ -139,18 +118,6 @@ const service = (options: Partial<MembersServiceOptions> = {}) =>
     ...options,
   });
 
-const cancelled = (...reasons: CancellationReason[]) =>
-  new TransactionCanceledException({
-    message: 'Transaction cancelled',
-    $metadata: {},
-    CancellationReasons: reasons,
-  });
-const NONE: CancellationReason = { Code: 'None' };
-const failed = (Item?: Record<string, AttributeValue>): CancellationReason => ({
-  Code: 'ConditionalCheckFailed',
-  ...(Item ? { Item } : {}),
-});
-const L = (...xs: string[]) => ({ L: xs.map((S) => ({ S })) });
 const transactions = () =>
   mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
 const member = (userId: string, role: string, extra: Record<string, unknown> = {}) =>

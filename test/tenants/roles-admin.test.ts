@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  type CancellationReason,
-  DynamoDBClient,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -15,11 +10,11 @@ import {
   PermissionDeniedError,
   permissionCheck,
   ReservedRoleError,
-  type RoleAuthorizer,
   RoleNotFoundError,
   type RolesAdminOptions,
   type TenantsConfigError,
 } from '../../tenants/index.js';
+import { cancelled, failed, fakeRoleAuthorizer, L, N, NONE } from '../fixtures/tenants.js';
 
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const mock = mockClient(ddb);
@@ -38,25 +33,7 @@ const ctx = (role = 'admin'): TenantContext => ({
   },
 });
 
-function fakeRoles(allowed: string[] = ['roles:list']) {
-  const asked: string[] = [];
-  const set = new Set(allowed);
-  const roles: RoleAuthorizer & { asked: string[]; allowed: Set<string> } = {
-    asked,
-    allowed: set,
-    async authorize(_c, action) {
-      asked.push(action);
-      return set.has(action)
-        ? { effect: 'allow', reason: 'allowed', matched: action }
-        : { effect: 'deny', reason: 'no-match' };
-    },
-    async enforce(_c, action) {
-      asked.push(action);
-      if (!set.has(action)) throw new PermissionDeniedError(action, 'no-match');
-    },
-  };
-  return roles;
-}
+const fakeRoles = (allowed: string[] = ['roles:list']) => fakeRoleAuthorizer(allowed);
 
 let roles: ReturnType<typeof fakeRoles>;
 let clients: TenantContext[];
@@ -78,19 +55,6 @@ const admin = (options: Partial<RolesAdminOptions> = {}) =>
     ...options,
   });
 
-const cancelled = (...reasons: CancellationReason[]) =>
-  new TransactionCanceledException({
-    message: 'Transaction cancelled',
-    $metadata: {},
-    CancellationReasons: reasons,
-  });
-const NONE: CancellationReason = { Code: 'None' };
-const failed = (Item?: Record<string, AttributeValue>): CancellationReason => ({
-  Code: 'ConditionalCheckFailed',
-  ...(Item ? { Item } : {}),
-});
-const L = (...xs: string[]) => ({ L: xs.map((S) => ({ S })) });
-const N = (n: number) => ({ N: String(n) });
 const transactions = () =>
   mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
 const policyIssues = async (promise: Promise<unknown>) => {
