@@ -436,7 +436,10 @@ export function principalTagMapping(template: Template): Record<string, string> 
 export function identityPoolProviders(
   template: Template,
   ctx: LocalResolution,
-): { identityPoolId: string; providers: { providerName: string; clientIds: string[] }[] } {
+): {
+  identityPoolId: string;
+  providers: { providerName: string; clientIds: string[]; serverSideTokenCheck: boolean }[];
+} {
   const issues: string[] = [];
   const resolve = resolver(template, ctx, issues);
   const ids = resourcesOfType(template, 'AWS::Cognito::IdentityPool');
@@ -447,6 +450,7 @@ export function identityPoolProviders(
   const id = ids[0] ?? '';
   const p = obj(template.Resources[id]?.Properties);
   const byProvider = new Map<string, string[]>();
+  const checked = new Set<string>();
   arr(p.CognitoIdentityProviders).forEach((entry, n) => {
     const providerName = resolve(
       obj(entry).ProviderName,
@@ -455,10 +459,16 @@ export function identityPoolProviders(
     const clientId = resolve(obj(entry).ClientId, `${id}.CognitoIdentityProviders[${n}].ClientId`);
     if (providerName && clientId)
       byProvider.set(providerName, [...(byProvider.get(providerName) ?? []), clientId]);
+    const check = obj(entry).ServerSideTokenCheck;
+    if (providerName && (check === true || check === 'true')) checked.add(providerName);
   });
   if (issues.length > 0) throw new LocalStackConfigError(issues);
   return {
     identityPoolId: ctx.refs[id] ?? '',
-    providers: [...byProvider].map(([providerName, clientIds]) => ({ providerName, clientIds })),
+    providers: [...byProvider].map(([providerName, clientIds]) => ({
+      providerName,
+      clientIds,
+      serverSideTokenCheck: checked.has(providerName),
+    })),
   };
 }

@@ -6,7 +6,10 @@
  * Gateway per API of the template, routes and authorizer from the functions' events and the API's
  * Auth. `npm start` (start.ts) and the integration tests both use it.
  */
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../authorizer/index.js';
 import { type LocalStackFile, loadTemplate, type Template } from '../template.js';
@@ -470,11 +473,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         client.destroy();
       }
       const { identityPoolId, providers } = identityPoolProviders(template, ctx);
+      // ServerSideTokenCheck: the stand-in asks cognito-local whether the user still stands.
+      const checked = new Set(
+        providers.filter((p) => p.serverSideTokenCheck).map((p) => p.providerName),
+      );
+      const admin = new CognitoIdentityProviderClient({
+        endpoint: cognito.endpoint,
+        region,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      stoppers.push({ part: 'server-side token check', stop: async () => admin.destroy() });
+      const serverSideTokenCheck = async (providerName: string, sub: string) => {
+        if (!checked.has(providerName)) return true;
+        try {
+          const user = await admin.send(
+            new AdminGetUserCommand({
+              UserPoolId: providerName.slice(providerName.indexOf('/') + 1),
+              Username: sub,
+            }),
+          );
+          return user.Enabled !== false;
+        } catch (error) {
+          if ((error as Error).name === 'UserNotFoundException') return false;
+          throw error; // the stand-in answers 500: fail closed
+        }
+      };
       const identityPool = await started('identity pool', () =>
         startIdentityPool({
+          serverSideTokenCheck,
           region,
           identityPoolId,
-          providers: providers.map((p) => ({
+          providers: providers.map(({ serverSideTokenCheck: _checked, ...p }) => ({
             ...p,
             jwksUri: cognito.localJwksUri(p.providerName.slice(p.providerName.indexOf('/') + 1)),
           })),

@@ -18,6 +18,7 @@ import {
   GetCredentialsForIdentityCommand,
   GetIdCommand,
 } from '@aws-sdk/client-cognito-identity';
+import { AdminDisableUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
@@ -349,4 +350,25 @@ describe('the whole story over HTTP, on the local stack', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("ServerSideTokenCheck: a disabled user's still-valid token gets no identity from the identity pool", async () => {
+    const identity = new CognitoIdentityClient({
+      endpoint: stack.endpoints.identityPool,
+      region: stack.region,
+    });
+    const logins = { [stack.issuer.replace('https://', '')]: ids['zoe@zulu.example'] ?? '' };
+    try {
+      await expect(
+        identity.send(new GetIdCommand({ IdentityPoolId: stack.identityPoolId, Logins: logins })),
+      ).resolves.toMatchObject({ IdentityId: expect.any(String) });
+      await client.cognito.send(
+        new AdminDisableUserCommand({ UserPoolId: stack.userPoolId, Username: 'zoe@zulu.example' }),
+      );
+      await expect(
+        identity.send(new GetIdCommand({ IdentityPoolId: stack.identityPoolId, Logins: logins })),
+      ).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+    } finally {
+      identity.destroy();
+    }
+  });
 });

@@ -151,6 +151,7 @@ describe('template → local resources', () => {
       {
         providerName: 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool12345',
         clientIds: ['client123'],
+        serverSideTokenCheck: true, // template.yaml asks for it; the stand-in then asks the pool
       },
     ]);
     const defaults: Template = {

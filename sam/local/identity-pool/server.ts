@@ -74,6 +74,11 @@ export interface IdentityPoolOptions {
   readonly jwksRefetchIntervalMs?: number;
   /** Where internal errors (bugs) are reported. Default: nowhere. */
   readonly logger?: Logger;
+  /**
+   * `ServerSideTokenCheck`: asked after a login's token passed every local check, whether its user
+   * may still get credentials (exists, enabled). Only for providers whose name it is given for.
+   */
+  readonly serverSideTokenCheck?: (providerName: string, sub: string) => Promise<boolean>;
 }
 
 /** Calls received per operation (answered or refused), refusals by exception name. */
@@ -208,6 +213,26 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
   const identityOf = (providerName: string, sub: string) =>
     identityIdFor(options.region, options.identityPoolId, providerName, sub);
 
+  /**
+   * The token verified, then — as Cognito does for a provider with ServerSideTokenCheck — the user
+   * pool asked whether the user still stands: a deleted or disabled user gets no identity and no
+   * credentials even with a token that is still valid. (The exception name is AWS's; the message
+   * is ours.)
+   */
+  const verifyLogins = async (logins: Readonly<Record<string, string>>) => {
+    const login = await verifier.verify(logins);
+    if (
+      options.serverSideTokenCheck &&
+      !(await options.serverSideTokenCheck(login.providerName, login.sub))
+    ) {
+      throw new ServiceError(
+        ServiceErrorType.notAuthorized,
+        'Invalid login token. The user pool no longer accepts this user (server-side token check).',
+      );
+    }
+    return login;
+  };
+
   const getId = async (input: GetIdInput) => {
     if (input.identityPoolId !== options.identityPoolId) {
       throw new ServiceError(
@@ -215,14 +240,14 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
         `IdentityPool '${input.identityPoolId}' not found.`,
       );
     }
-    const login = await verifier.verify(input.logins);
+    const login = await verifyLogins(input.logins);
     const identityId = identityOf(login.providerName, login.sub);
     issuedIdentityIds.add(identityId);
     return { IdentityId: identityId };
   };
 
   const getCredentialsForIdentity = async (input: GetCredentialsForIdentityInput) => {
-    const login = await verifier.verify(input.logins);
+    const login = await verifyLogins(input.logins);
     const identityId = identityOf(login.providerName, login.sub);
     if (input.identityId !== identityId) {
       if (issuedIdentityIds.has(input.identityId)) {
