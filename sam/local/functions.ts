@@ -30,7 +30,9 @@ export interface FunctionEndpoints {
 
 /** The credentials every function runs with, standing in for its execution role. */
 export const FUNCTION_ROLE_CREDENTIALS = Object.freeze({
-  accessKeyId: 'AKIALOCALFUNCTIONROLE',
+  // Letters only: DynamoDB Local refuses other characters; no AKIA prefix, so it never passes for a
+  // real key.
+  accessKeyId: 'LocalFunctionRole',
   secretAccessKey: 'local-function-role-secret-not-a-tenant-session',
 });
 
