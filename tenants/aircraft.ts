@@ -15,7 +15,7 @@ import {
   TenantsConfigError,
   WriteConditionError,
 } from './errors.js';
-import { createGuardedWriter } from './guarded-write.js';
+import { createTenantGuardedWriter } from './guarded-write.js';
 import { AIRCRAFT_SK_PREFIX, aircraftSk, tenantPk } from './keys.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
@@ -94,8 +94,7 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
   const { tableName, roles } = options;
   const clientFor = options.clientFor ?? ((ctx: TenantContext) => tenantDynamoClient(ctx));
   const newId = options.newId ?? (() => randomBytes(9).toString('base64url'));
-  const guarded = (ctx: TenantContext) =>
-    createGuardedWriter({ client: clientFor(ctx), tableName });
+  const guarded = createTenantGuardedWriter({ tableName, clientFor });
 
   const read = async (ctx: TenantContext, aircraftId: string) => {
     if (!ID.test(aircraftId)) throw new NotFoundError('aircraft', `no aircraft ${aircraftId}`);
@@ -136,25 +135,20 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
         version: 1,
         updatedBy: ctx.userId,
       };
-      const write = guarded(ctx)({
-        tenantId: ctx.tenantId,
-        roleId: ctx.role,
-        action: 'aircraft:create',
-        writes: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                PK: tenantPk(ctx.tenantId),
-                SK: aircraftSk(aircraft.aircraftId),
-                type: 'aircraft',
-                ...aircraft,
-              },
-              ConditionExpression: 'attribute_not_exists(PK)',
+      const write = guarded(ctx, 'aircraft:create', [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              PK: tenantPk(ctx.tenantId),
+              SK: aircraftSk(aircraft.aircraftId),
+              type: 'aircraft',
+              ...aircraft,
             },
+            ConditionExpression: 'attribute_not_exists(PK)',
           },
-        ],
-      });
+        },
+      ]);
       try {
         await write;
       } catch (error) {
@@ -183,24 +177,19 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
         values[`:${field}`] = field === 'model' ? (input[field] as string).trim() : input[field];
       }
       try {
-        await guarded(ctx)({
-          tenantId: ctx.tenantId,
-          roleId: ctx.role,
-          action: 'aircraft:update',
-          writes: [
-            {
-              Update: {
-                TableName: tableName,
-                Key: { PK: tenantPk(ctx.tenantId), SK: aircraftSk(aircraftId) },
-                UpdateExpression: `SET ${sets.join(', ')}`,
-                ConditionExpression: 'attribute_exists(PK) AND version = :expected',
-                ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-                ExpressionAttributeValues: values,
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
+        await guarded(ctx, 'aircraft:update', [
+          {
+            Update: {
+              TableName: tableName,
+              Key: { PK: tenantPk(ctx.tenantId), SK: aircraftSk(aircraftId) },
+              UpdateExpression: `SET ${sets.join(', ')}`,
+              ConditionExpression: 'attribute_exists(PK) AND version = :expected',
+              ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+              ExpressionAttributeValues: values,
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
-          ],
-        });
+          },
+        ]);
       } catch (error) {
         if (error instanceof WriteConditionError) {
           if (!error.failed[0]?.item)

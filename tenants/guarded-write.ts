@@ -10,6 +10,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { TenantContext } from '../authorizer/index.js';
 import { grantingPatterns } from '../policy/index.js';
 import { PermissionDeniedError, TenantsConfigError, WriteConditionError } from './errors.js';
 import { roleSk, tenantPk } from './keys.js';
@@ -182,47 +183,83 @@ export function createGuardedWriter(options: GuardedWriterOptions): GuardedWrite
   tableOptionIssues(options, issues);
   if (issues.length > 0) throw new TenantsConfigError(issues);
   const { client, tableName } = options;
+  return (request) => runGuardedWrite(client, tableName, request);
+}
 
-  return async function guardedWrite(request) {
-    if (request.writes.length === 0 || request.writes.length > MAX_GUARDED_WRITES) {
-      throw new RangeError(
-        `a guarded write takes 1 to ${MAX_GUARDED_WRITES} writes, got ${request.writes.length}`,
-      );
-    }
-    const check = permissionCheck(tableName, request.tenantId, request.roleId, request.action);
-    const checkKey = check.ConditionCheck?.Key;
-    const merged = request.writes.findIndex((w) => {
-      const body = bodyOf(w)?.[1];
-      const key = body?.Key ?? body?.Item;
-      return body?.TableName === tableName && sameKey(key, checkKey);
+/** What a tenant service passes per call: the caller (tenant, role, credentials) and the writes. */
+export type TenantGuardedWrite = (
+  ctx: TenantContext,
+  action: string,
+  writes: readonly TransactItem[],
+) => Promise<void>;
+
+/**
+ * `guardedWrite` for services that act as the caller: the tenant and role come from the caller's
+ * context and the client from `clientFor(ctx)` (default: the caller's tenant-scoped credentials).
+ * Validated here, once, not per request.
+ * @throws TenantsConfigError for invalid options.
+ */
+export function createTenantGuardedWriter(options: {
+  readonly tableName: string;
+  readonly clientFor: (ctx: TenantContext) => DynamoDBDocumentClient;
+}): TenantGuardedWrite {
+  const issues: string[] = [];
+  tableOptionIssues(options, issues, false);
+  if (typeof options?.clientFor !== 'function') issues.push('clientFor must be a function');
+  if (issues.length > 0) throw new TenantsConfigError(issues);
+  const { tableName, clientFor } = options;
+  return (ctx, action, writes) =>
+    runGuardedWrite(clientFor(ctx), tableName, {
+      tenantId: ctx.tenantId,
+      roleId: ctx.role,
+      action,
+      writes,
     });
-    const items =
-      merged < 0
-        ? [check, ...request.writes]
-        : request.writes.map((w, i) => (i === merged ? mergeCheck(check, w) : w));
-    const offset = merged < 0 ? 1 : 0;
-    try {
-      await client.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (error) {
-      const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
-      if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw error;
-      const denied = (item: Record<string, AttributeValue> | undefined) => {
-        const { reason, matched } = deniedBecause(request.action, item);
-        return new PermissionDeniedError(request.action, reason, { matched, cause: error });
-      };
-      if (offset === 1 && reasons[0]?.Code === 'ConditionalCheckFailed')
-        throw denied(reasons[0].Item);
-      const failed: { index: number; item?: Record<string, AttributeValue> }[] = [];
-      reasons.forEach((r, i) => {
-        if (r.Code === 'ConditionalCheckFailed' && i >= offset)
-          failed.push({ index: i - offset, ...(r.Item ? { item: r.Item } : {}) });
-      });
-      if (failed.length === 0) throw error;
-      // On the merged write a failure is either the permission or its own condition: the item as it
-      // was tells which.
-      const onRole = failed.find((f) => f.index === merged);
-      if (onRole && !roleItemPermits(request.action, onRole.item)) throw denied(onRole.item);
-      throw new WriteConditionError(failed, { cause: error });
-    }
-  };
+}
+
+async function runGuardedWrite(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  request: GuardedWriteRequest,
+): Promise<void> {
+  if (request.writes.length === 0 || request.writes.length > MAX_GUARDED_WRITES) {
+    throw new RangeError(
+      `a guarded write takes 1 to ${MAX_GUARDED_WRITES} writes, got ${request.writes.length}`,
+    );
+  }
+  const check = permissionCheck(tableName, request.tenantId, request.roleId, request.action);
+  const checkKey = check.ConditionCheck?.Key;
+  const merged = request.writes.findIndex((w) => {
+    const body = bodyOf(w)?.[1];
+    const key = body?.Key ?? body?.Item;
+    return body?.TableName === tableName && sameKey(key, checkKey);
+  });
+  const items =
+    merged < 0
+      ? [check, ...request.writes]
+      : request.writes.map((w, i) => (i === merged ? mergeCheck(check, w) : w));
+  const offset = merged < 0 ? 1 : 0;
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+    if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw error;
+    const denied = (item: Record<string, AttributeValue> | undefined) => {
+      const { reason, matched } = deniedBecause(request.action, item);
+      return new PermissionDeniedError(request.action, reason, { matched, cause: error });
+    };
+    if (offset === 1 && reasons[0]?.Code === 'ConditionalCheckFailed')
+      throw denied(reasons[0].Item);
+    const failed: { index: number; item?: Record<string, AttributeValue> }[] = [];
+    reasons.forEach((r, i) => {
+      if (r.Code === 'ConditionalCheckFailed' && i >= offset)
+        failed.push({ index: i - offset, ...(r.Item ? { item: r.Item } : {}) });
+    });
+    if (failed.length === 0) throw error;
+    // On the merged write a failure is either the permission or its own condition: the item as it
+    // was tells which.
+    const onRole = failed.find((f) => f.index === merged);
+    if (onRole && !roleItemPermits(request.action, onRole.item)) throw denied(onRole.item);
+    throw new WriteConditionError(failed, { cause: error });
+  }
 }

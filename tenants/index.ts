@@ -33,6 +33,7 @@ export {
 } from './errors.js';
 export {
   createGuardedWriter,
+  createTenantGuardedWriter,
   deniedBecause,
   type GuardedWrite,
   type GuardedWriteRequest,
@@ -40,6 +41,7 @@ export {
   MAX_GUARDED_WRITES,
   permissionCheck,
   roleItemPermits,
+  type TenantGuardedWrite,
   type TransactItem,
 } from './guarded-write.js';
 export {

@@ -23,7 +23,7 @@ import {
   TenantsConfigError,
   WriteConditionError,
 } from './errors.js';
-import { createGuardedWriter, type TransactItem } from './guarded-write.js';
+import { createTenantGuardedWriter, type TransactItem } from './guarded-write.js';
 import { MEMBER_SK_PREFIX, memberSk, roleSk, TENANT_SK, tenantPk } from './keys.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
@@ -102,13 +102,7 @@ export function createMembersService(options: MembersServiceOptions): MembersSer
       )
     ).Item;
 
-  const write = (ctx: TenantContext, action: string, writes: TransactItem[]) =>
-    createGuardedWriter({ client: clientFor(ctx), tableName })({
-      tenantId: ctx.tenantId,
-      roleId: ctx.role,
-      action,
-      writes,
-    });
+  const write = createTenantGuardedWriter({ tableName, clientFor });
 
   /** Count one more (or one fewer) member on a role; the role must exist. */
   const countOn = (ctx: TenantContext, roleId: string, delta: 1 | -1): TransactItem => ({

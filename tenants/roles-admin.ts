@@ -22,7 +22,7 @@ import {
   TenantsConfigError,
   WriteConditionError,
 } from './errors.js';
-import { createGuardedWriter, type TransactItem } from './guarded-write.js';
+import { createTenantGuardedWriter, type TransactItem } from './guarded-write.js';
 import { ROLE_SK_PREFIX, roleSk, tenantPk } from './keys.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
@@ -70,13 +70,9 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
   const { tableName, roles } = options;
   const clientFor = options.clientFor ?? ((ctx: TenantContext) => tenantDynamoClient(ctx));
 
+  const guarded = createTenantGuardedWriter({ tableName, clientFor });
   const write = (ctx: TenantContext, action: string, item: TransactItem) =>
-    createGuardedWriter({ client: clientFor(ctx), tableName })({
-      tenantId: ctx.tenantId,
-      roleId: ctx.role,
-      action,
-      writes: [item],
-    });
+    guarded(ctx, action, [item]);
 
   /** A failed versioned write: gone (404) or at another version (409), from the item as it was. */
   const versionFailure = (

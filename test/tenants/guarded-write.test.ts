@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { PolicyValidationError } from '../../policy/index.js';
 import {
   createGuardedWriter,
+  createTenantGuardedWriter,
   deniedBecause,
   MAX_GUARDED_WRITES,
   PermissionDeniedError,
@@ -227,5 +228,41 @@ describe('guarded write', () => {
     const bad = () => createGuardedWriter({ client: {} as DynamoDBDocumentClient, tableName: '' });
     expect(bad).toThrow(TenantsConfigError);
     expect(bad).toThrow(/client[\s\S]*tableName/);
+  });
+});
+
+describe('createTenantGuardedWriter', () => {
+  it('validates once at the factory and takes tenant, role and client from the caller', async () => {
+    expect(() =>
+      createTenantGuardedWriter({ tableName: '', clientFor: undefined as never }),
+    ).toThrow(TenantsConfigError);
+    mock.reset();
+    mock.on(TransactWriteCommand).resolves({});
+    const asked: string[] = [];
+    const write = createTenantGuardedWriter({
+      tableName: 'T',
+      clientFor: (c) => {
+        asked.push(c.credentials.accessKeyId);
+        return ddb;
+      },
+    });
+    const caller = {
+      tenantId: 'acme',
+      userId: 'u1',
+      role: 'pilot',
+      groups: ['acme'],
+      identityId: 'us-east-1:id',
+      credentials: {
+        accessKeyId: 'caller-key',
+        secretAccessKey: 's',
+        sessionToken: 't',
+        expiration: new Date(0),
+      },
+    };
+    await write(caller, 'aircraft:update', [put]);
+    expect(asked).toEqual(['caller-key']);
+    expect(mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]).toEqual(
+      permissionCheck('T', 'acme', 'pilot', 'aircraft:update'),
+    );
   });
 });
