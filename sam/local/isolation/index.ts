@@ -2,6 +2,15 @@
  * Tenant isolation for the local stack: the tenant data role's IAM policy — LeadingKeys scoped by
  * principal tags — enforced in front of DynamoDB Local, which enforces no IAM.
  */
+
+export {
+  credentialAccessKeyId,
+  parseAuthorization,
+  type SignatureProblem,
+  type SignedRequest,
+  type SigV4Authorization,
+  verifySignature,
+} from '../sigv4.js';
 export {
   type AccessCheck,
   analyzeRequest,
@@ -36,12 +45,4 @@ export {
   type SessionInfo,
   startIsolationProxy,
 } from './proxy.js';
-export {
-  credentialAccessKeyId,
-  parseAuthorization,
-  type SignatureProblem,
-  type SignedRequest,
-  type SigV4Authorization,
-  verifySignature,
-} from './sigv4.js';
 export { tenantRolePolicy } from './template-policy.js';

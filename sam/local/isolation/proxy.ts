@@ -27,6 +27,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../../authorizer/index.js';
+import { credentialAccessKeyId, parseAuthorization, verifySignature } from '../sigv4.js';
 import {
   type AccessCheck,
   analyzeRequest,
@@ -51,7 +52,6 @@ import {
   type IamPolicyDocument,
   principalTagContext,
 } from './iam.js';
-import { credentialAccessKeyId, parseAuthorization, verifySignature } from './sigv4.js';
 
 /** What the identity-pool stand-in knows of credentials it handed out. */
 export interface SessionInfo {

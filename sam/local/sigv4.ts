@@ -1,5 +1,5 @@
 /**
- * AWS Signature Version 4 verification of a request the isolation proxy received, with the secret
+ * AWS Signature Version 4 verification of a request the local front (isolation proxy, identity pool, user pool) received, with the secret
  * of the session its access key names — so a local caller that mixes up credentials (one tenant's key
  * id, another's secret) fails here as it would against DynamoDB. Answers with DynamoDB's error names.
  *
