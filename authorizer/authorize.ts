@@ -45,12 +45,20 @@ export interface AuthorizerOptions {
   readonly userPools: readonly UserPoolOptions[];
   /** `<region>:<uuid>` of the identity pool that hands out tenant-scoped credentials. */
   readonly identityPoolId: string;
+  /**
+   * The identity pool's `DeveloperProviderName`. The authorizer registers each user under it
+   * (GetOpenIdTokenForDeveloperIdentity, IAM-signed with its own role) and names the principal tags.
+   */
+  readonly developerProviderName: string;
+  /** Lifetime of the OpenID token kept per (user, tenant), in memory only. 900–86 400; default 3600. */
+  readonly openIdTokenSeconds?: number;
   /** `pooled` (tenant from a claim, checked against groups) or `siloed` (tenant from the pool). */
   readonly mode?: TenantMode;
   readonly tenantClaim?: string;
   readonly roleClaim?: string;
-  /** Claims the identity pool maps to principal tags; the credential cache keys on all of them. */
-  readonly principalTagClaims?: readonly string[];
+  /** Principal tag names of the tenant and the user (the tenant role's policy uses them). */
+  readonly tenantTag?: string;
+  readonly userTag?: string;
   /** API Gateway's authorizer result TTL. Default 300. */
   readonly resultTtlSeconds?: number;
   /** Allowed clock difference with AWS. Default 60. */
@@ -146,13 +154,6 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
     issues.push(`httpApiResponse must be simple or iam, got "${httpApiResponse}"`);
   }
   if (options.userPools.length === 0) issues.push('userPools must name at least one user pool');
-  // The credential cache keys on the principal-tag claims: if the tenant claim were not among them,
-  // two tenants of one user would share an entry, and so each other's tenant-scoped credentials.
-  const tenantClaim = options.tenantClaim ?? 'custom:tenant_id';
-  const principalTagClaims = options.principalTagClaims ?? [tenantClaim, 'sub'];
-  if ((options.mode ?? 'pooled') === 'pooled' && !principalTagClaims.includes(tenantClaim)) {
-    issues.push(`principalTagClaims must include the tenant claim "${tenantClaim}"`);
-  }
 
   const poolTenants: Record<string, string> = {};
   for (const pool of options.userPools)
@@ -187,7 +188,12 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
         // maxAttempts 1: the provider retries with jitter itself; SDK retries on top would multiply.
         client: options.cognitoIdentity ?? new CognitoIdentityClient({ region, maxAttempts: 1 }),
         identityPoolId: options.identityPoolId,
-        principalTagClaims,
+        developerProviderName: options.developerProviderName,
+        ...(options.openIdTokenSeconds === undefined
+          ? {}
+          : { openIdTokenSeconds: options.openIdTokenSeconds }),
+        ...(options.tenantTag === undefined ? {} : { tenantTag: options.tenantTag }),
+        ...(options.userTag === undefined ? {} : { userTag: options.userTag }),
         refreshMarginSeconds: margin,
         maxEntries: options.credentialsCacheSize,
         now,
@@ -224,8 +230,7 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
 
   const allowMember = async (
     request: AuthorizationRequest,
-    token: string,
-    verified: Parameters<CredentialsProvider['get']>[1],
+    providerName: string,
     member: Member,
   ): Promise<AuthorizerResponse> => {
     if (membershipCheck) {
@@ -242,8 +247,13 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
       }
       if (!stillMember) return deny(request, member.userId, DenyReason.membershipRevoked);
     }
-    // Never Allow without credentials: a failure here throws (500).
-    const { identityId, credentials: creds } = await credentials.get(token, verified);
+    // Never Allow without credentials: a failure here throws (500). Minted only now, after the token,
+    // tenant and membership checks, with the tags taken from the checked member.
+    const { identityId, credentials: creds } = await credentials.get({
+      providerName,
+      userId: member.userId,
+      tenantId: member.tenantId,
+    });
     const context = encodeTenantContext({ ...member, identityId, credentials: creds });
     record('allow', 'allowed', {
       tenantId: member.tenantId,
@@ -282,7 +292,7 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
     const principal = rules.resolve(verified, request);
     switch (principal.kind) {
       case 'member':
-        return allowMember(request, request.token, verified, principal);
+        return allowMember(request, verified.providerName, principal);
       case 'denied':
         return deny(request, principal.userId, principal.reason);
       case 'tenantless': {

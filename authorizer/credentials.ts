@@ -1,50 +1,57 @@
 /**
- * Tenant-scoped AWS credentials from a Cognito identity pool (enhanced flow: GetId, then
- * GetCredentialsForIdentity), cached and single-flighted.
+ * Tenant-scoped AWS credentials from a Cognito identity pool with developer-authenticated identities,
+ * minted only here, server-side, after the token, tenant and membership checks:
+ *   1. GetOpenIdTokenForDeveloperIdentity (IAM-signed with the authorizer's own role) registers the user
+ *      under the pool's developer provider and names the principal tags itself: `tenant_id` = the
+ *      checked tenant, `user_id` = the user. No user-supplied value reaches a tag;
+ *   2. GetCredentialsForIdentity with that OpenID token (`cognito-identity.amazonaws.com` login).
+ * The pool trusts no user-pool provider, so a user's own ID token gets nothing from the public
+ * Cognito Identity APIs: these credentials exist only in the authorizer context.
  *
- * This is where a cross-tenant leak would happen: the identity pool bakes the token's mapped claims
- * (tenant id, sub, …) into the session as principal tags, so a credentials entry is only ever right
- * for tokens with the very same values of every mapped claim. The cache key therefore holds the
- * provider, the sub and the value of every principal-tag claim, encoded without ambiguity.
+ * This is where a cross-tenant leak would happen: the tags bake the tenant into the session, so a
+ * cache entry is only ever right for the very same (provider, user, tenant). Keys hold all three,
+ * encoded without ambiguity.
  *
- * Two caches, because the quotas differ: GetId is 25 requests/s per account by default,
- * GetCredentialsForIdentity 200/s. The IdentityId of a user never changes, so it is cached apart,
- * unbounded in time (LRU-bounded in count), and a credentials refresh costs only the cheaper call.
+ * Two caches, because the calls and quotas differ (per account: GetOpenIdTokenForDeveloperIdentity
+ * 50/s, GetCredentialsForIdentity 200/s): the OpenID token is kept for its lifetime (`openIdTokenSeconds`,
+ * in memory only), so a credentials refresh costs one GetCredentialsForIdentity instead of two calls.
  */
 
 import {
   type CognitoIdentityClient,
   GetCredentialsForIdentityCommand,
-  GetIdCommand,
+  type GetCredentialsForIdentityCommandOutput,
+  GetOpenIdTokenForDeveloperIdentityCommand,
 } from '@aws-sdk/client-cognito-identity';
 import { AuthorizerConfigError, CredentialsUnavailableError } from './errors.js';
-import type { AuthorizerObserver, AwsCredentials, Clock, VerifiedIdToken } from './types.js';
+import type { AuthorizerObserver, AwsCredentials, Clock } from './types.js';
 
 export interface CredentialsProviderOptions {
   /**
-   * The Cognito Identity client. Build it with `maxAttempts: 1`: the provider retries with full
-   * jitter itself, and SDK retries underneath would multiply the attempts (3 × 3 = 9 calls against
-   * a 25/s GetId quota) and the latency.
+   * The Cognito Identity client, signed with the authorizer's own role (it must be allowed
+   * `cognito-identity:GetOpenIdTokenForDeveloperIdentity` on this pool). Build it with `maxAttempts: 1`:
+   * the provider retries with full jitter itself, and SDK retries underneath would multiply the attempts.
    */
   readonly client: CognitoIdentityClient;
   /** `<region>:<uuid>`, e.g. `eu-west-1:1c0f4d2e-…`. */
   readonly identityPoolId: string;
-  /** Optional `AccountId` for GetId. */
-  readonly accountId?: string;
+  /** The pool's `DeveloperProviderName` (1–128 of `[\w._-]`). */
+  readonly developerProviderName: string;
+  /** Principal tag names for the tenant and the user. Default `tenant_id`, `user_id`. */
+  readonly tenantTag?: string;
+  readonly userTag?: string;
   /**
-   * Claims the identity pool maps to principal tags; the credentials cache keys on every one of
-   * them. Default `['custom:tenant_id', 'sub']`; must include `sub`.
+   * `TokenDuration` of the OpenID token, kept in memory only and reused until shortly before it
+   * expires. 900–86 400; default 3600.
    */
-  readonly principalTagClaims?: readonly string[];
+  readonly openIdTokenSeconds?: number;
   /**
    * A credentials entry is served only while it has at least this long left; fresh credentials
    * with less are refused. Must be > 0 and < 3600 (Cognito hands out one-hour credentials).
    */
   readonly refreshMarginSeconds: number;
-  /** Credentials LRU bound. Default 5 000. */
+  /** Credentials LRU bound, and the OpenID token LRU's. Default 5 000. */
   readonly maxEntries?: number;
-  /** IdentityId LRU bound. Default 50 000 (an entry is ~150 bytes: ~7.5 MB at most). */
-  readonly identityIdMaxEntries?: number;
   /** Attempts per Cognito call, retries included. Default 3. */
   readonly maxAttempts?: number;
   /** Full-jitter backoff base: retry `n` (0-based) waits `random() * base * 2^n` ms. Default 50. */
@@ -53,6 +60,16 @@ export interface CredentialsProviderOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly observer?: AuthorizerObserver;
+}
+
+/** Whom credentials are for: a user of a user pool, checked as a member of a tenant. */
+export interface CredentialsPrincipal {
+  /** `cognito-idp.<region>.amazonaws.com/<userPoolId>`: users of two pools never share an identity. */
+  readonly providerName: string;
+  /** The user's `sub`. */
+  readonly userId: string;
+  /** The active tenant, after the tenant and membership checks. */
+  readonly tenantId: string;
 }
 
 /** Credentials for one caller in one tenant. `cached` is true when served from the LRU. */
@@ -64,24 +81,27 @@ export interface TenantCredentials {
 
 export interface CredentialsProvider {
   /**
-   * Credentials scoped to the token's principal tags, with at least the refresh margin left.
-   * @param token the raw ID token; it goes into `Logins` and nowhere else (never logged).
-   * @param verified its verified claims.
+   * Credentials tagged with the principal's tenant and user, with at least the refresh margin left.
+   * Call it only after the token, tenant and membership checks: it mints whatever it is asked for.
    * @throws CredentialsUnavailableError when Cognito does not hand out usable credentials (→ 500).
    */
-  get(token: string, verified: VerifiedIdToken): Promise<TenantCredentials>;
+  get(principal: CredentialsPrincipal): Promise<TenantCredentials>;
 }
-
-export const DEFAULT_PRINCIPAL_TAG_CLAIMS = Object.freeze(['custom:tenant_id', 'sub'] as const);
 
 /** Credentials from GetCredentialsForIdentity (enhanced flow) last one hour. */
 const COGNITO_CREDENTIALS_LIFETIME_SECONDS = 3600;
+/** An OpenID token is reused only while it has at least this long left (clock skew, the call itself). */
+const OPENID_TOKEN_MARGIN_MS = 5 * 60_000;
+/** The login key of an OpenID token from the pool itself (enhanced flow). */
+const COGNITO_IDENTITY_LOGIN = 'cognito-identity.amazonaws.com';
 
 const IDENTITY_POOL_ID =
   /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
-const ACCOUNT_ID = /^\d{12}$/;
+const DEVELOPER_PROVIDER = /^[\w._-]{1,128}$/;
+// Session tag keys: letters, digits, spaces and _ . : / = + - @, at most 128, never `aws:`.
+const TAG_KEY = /^(?!aws:)[\p{L}\p{N} _.:/=+\-@]{1,128}$/u;
 
-type Operation = 'GetId' | 'GetCredentialsForIdentity';
+type Operation = 'GetOpenIdTokenForDeveloperIdentity' | 'GetCredentialsForIdentity';
 
 // Error names worth another attempt. Throttling first: the quotas above are per account and shared
 // by every concurrent Lambda instance, so a burst of cold misses is the expected way to hit them.
@@ -217,20 +237,15 @@ interface CachedCredentials {
   readonly expirationMs: number;
 }
 
-/**
- * Build the provider once, at init. Validates every option (all problems in one
- * `AuthorizerConfigError`); `get` does no validation of options.
- */
-export function createCredentialsProvider(
-  options: CredentialsProviderOptions,
-): CredentialsProvider {
-  const claims = options.principalTagClaims ?? DEFAULT_PRINCIPAL_TAG_CLAIMS;
-  const margin = options.refreshMarginSeconds;
-  const maxEntries = options.maxEntries ?? 5_000;
-  const idMaxEntries = options.identityIdMaxEntries ?? 50_000;
-  const maxAttempts = options.maxAttempts ?? 3;
-  const baseDelayMs = options.baseDelayMs ?? 50;
+/** An OpenID token for one (user, tenant): in memory only, never logged, never handed out. */
+interface OpenIdToken {
+  readonly identityId: string;
+  readonly token: string;
+  readonly expiresAtMs: number;
+}
 
+/** Every option problem, in the order of the options. */
+function optionIssues(options: CredentialsProviderOptions): string[] {
   const issues: string[] = [];
   if (typeof options.client?.send !== 'function') {
     issues.push('client must be a CognitoIdentityClient');
@@ -243,24 +258,31 @@ export function createCredentialsProvider(
       `identityPoolId must be "<region>:<uuid>", got "${String(options.identityPoolId)}"`,
     );
   }
-  if (options.accountId !== undefined && !ACCOUNT_ID.test(String(options.accountId))) {
-    issues.push(`accountId must be 12 digits, got "${String(options.accountId)}"`);
+  if (
+    typeof options.developerProviderName !== 'string' ||
+    !DEVELOPER_PROVIDER.test(options.developerProviderName)
+  ) {
+    issues.push(
+      `developerProviderName must be 1 to 128 of [A-Za-z0-9_.-], got "${String(options.developerProviderName)}"`,
+    );
   }
-  if (!Array.isArray(claims) || claims.length === 0) {
-    issues.push('principalTagClaims must be a non-empty array of claim names');
-  } else {
-    if (!claims.includes('sub')) {
-      issues.push('principalTagClaims must include "sub" (credentials are per user)');
-    }
-    const seen = new Set<string>();
-    for (const claim of claims) {
-      if (typeof claim !== 'string' || claim.length === 0) {
-        issues.push(`principalTagClaims entries must be non-empty strings, got ${String(claim)}`);
-      } else if (seen.has(claim)) {
-        issues.push(`principalTagClaims has "${claim}" twice`);
-      } else seen.add(claim);
-    }
+  const tenantTag = options.tenantTag ?? 'tenant_id';
+  const userTag = options.userTag ?? 'user_id';
+  for (const [name, tag] of [
+    ['tenantTag', tenantTag],
+    ['userTag', userTag],
+  ] as const) {
+    if (typeof tag !== 'string' || !TAG_KEY.test(tag))
+      issues.push(
+        `${name} must be a session tag key (1 to 128 characters, not aws:…), got "${tag}"`,
+      );
   }
+  if (tenantTag === userTag) issues.push('tenantTag and userTag must differ');
+  const tokenSeconds = options.openIdTokenSeconds ?? 3600;
+  if (!Number.isSafeInteger(tokenSeconds) || tokenSeconds < 900 || tokenSeconds > 86_400) {
+    issues.push(`openIdTokenSeconds must be an integer from 900 to 86400, got ${tokenSeconds}`);
+  }
+  const margin = options.refreshMarginSeconds;
   // Below 3600: credentials arrive with one hour left, so a larger margin could never be served.
   if (
     typeof margin !== 'number' ||
@@ -272,24 +294,107 @@ export function createCredentialsProvider(
       `refreshMarginSeconds must be > 0 and < ${COGNITO_CREDENTIALS_LIFETIME_SECONDS} (Cognito credentials last one hour), got ${String(margin)}`,
     );
   }
-  const positiveInt = (name: string, value: unknown) => {
-    if (!Number.isSafeInteger(value) || (value as number) < 1) {
+  for (const [name, value] of [
+    ['maxEntries', options.maxEntries ?? 5_000],
+    ['maxAttempts', options.maxAttempts ?? 3],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1)
       issues.push(`${name} must be a positive integer, got ${String(value)}`);
-    }
-  };
-  positiveInt('maxEntries', maxEntries);
-  positiveInt('identityIdMaxEntries', idMaxEntries);
-  positiveInt('maxAttempts', maxAttempts);
+  }
+  const baseDelayMs = options.baseDelayMs ?? 50;
   if (typeof baseDelayMs !== 'number' || !Number.isFinite(baseDelayMs) || baseDelayMs < 0) {
     issues.push(`baseDelayMs must be a finite number >= 0, got ${String(baseDelayMs)}`);
   }
+  return issues;
+}
+
+/** Per-request input checks (not options): fail closed rather than key on, or tag with, garbage. */
+const principalProblem = (p: CredentialsPrincipal): string | undefined => {
+  for (const [name, value] of Object.entries({
+    providerName: p?.providerName,
+    userId: p?.userId,
+    tenantId: p?.tenantId,
+  })) {
+    // Session tag values: at most 256 characters, never empty.
+    if (typeof value !== 'string' || value.length === 0 || value.length > 256)
+      return `principal has no usable ${name}`;
+  }
+  return undefined;
+};
+
+const unavailable = (operation: Operation, message: string, cause?: unknown) =>
+  new CredentialsUnavailableError(operation, message, cause === undefined ? undefined : { cause });
+
+/** The credentials of a GetCredentialsForIdentity response, or why they are unusable. */
+function readCredentials(
+  identityId: string,
+  response: GetCredentialsForIdentityCommandOutput,
+): CachedCredentials {
+  const c = response.Credentials;
+  const accessKeyId = nonEmpty(c?.AccessKeyId);
+  const secretAccessKey = nonEmpty(c?.SecretKey);
+  const sessionToken = nonEmpty(c?.SessionToken);
+  const expirationMs = c?.Expiration instanceof Date ? c.Expiration.getTime() : Number.NaN;
+  if (!accessKeyId || !secretAccessKey || !sessionToken || Number.isNaN(expirationMs)) {
+    // Names only: the values present are secrets.
+    const missing = [
+      accessKeyId ? '' : 'AccessKeyId',
+      secretAccessKey ? '' : 'SecretKey',
+      sessionToken ? '' : 'SessionToken',
+      Number.isNaN(expirationMs) ? 'Expiration' : '',
+    ].filter(Boolean);
+    throw unavailable(
+      'GetCredentialsForIdentity',
+      `GetCredentialsForIdentity response lacks ${missing.join(', ')}`,
+    );
+  }
+  if (response.IdentityId !== undefined && response.IdentityId !== identityId) {
+    throw unavailable(
+      'GetCredentialsForIdentity',
+      'GetCredentialsForIdentity answered for another IdentityId',
+    );
+  }
+  return Object.freeze({ identityId, accessKeyId, secretAccessKey, sessionToken, expirationMs });
+}
+
+/** A cached OpenID token Cognito no longer takes (expired early, identity deleted): get a new one. */
+const isStaleOpenIdToken = (error: unknown) =>
+  error instanceof CredentialsUnavailableError &&
+  error.cause instanceof Error &&
+  (error.cause.name === 'NotAuthorizedException' ||
+    error.cause.name === 'ResourceNotFoundException');
+
+const serve = (entry: CachedCredentials, cached: boolean): TenantCredentials =>
+  Object.freeze({
+    identityId: entry.identityId,
+    credentials: Object.freeze({
+      accessKeyId: entry.accessKeyId,
+      secretAccessKey: entry.secretAccessKey,
+      sessionToken: entry.sessionToken,
+      expiration: new Date(entry.expirationMs),
+    }),
+    cached,
+  });
+
+/**
+ * Build the provider once, at init. Validates every option (all problems in one
+ * `AuthorizerConfigError`); `get` does no validation of options.
+ */
+export function createCredentialsProvider(
+  options: CredentialsProviderOptions,
+): CredentialsProvider {
+  const issues = optionIssues(options);
   if (issues.length > 0) throw new AuthorizerConfigError(issues);
 
-  const client = options.client;
-  const identityPoolId = options.identityPoolId;
-  const accountId = options.accountId;
-  const tagClaims: readonly string[] = Object.freeze([...claims]);
+  const { client, identityPoolId, developerProviderName } = options;
+  const tenantTag = options.tenantTag ?? 'tenant_id';
+  const userTag = options.userTag ?? 'user_id';
+  const tokenSeconds = options.openIdTokenSeconds ?? 3600;
+  const margin = options.refreshMarginSeconds;
   const marginMs = margin * 1000;
+  const maxEntries = options.maxEntries ?? 5_000;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const baseDelayMs = options.baseDelayMs ?? 50;
   const now = options.now ?? Date.now;
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -297,26 +402,9 @@ export function createCredentialsProvider(
   const observer = options.observer;
 
   const credentialsCache = createLruCache<CachedCredentials>(maxEntries);
-  const identityIds = createLruCache<string>(idMaxEntries);
+  const openIdTokens = createLruCache<OpenIdToken>(maxEntries);
   const credentialsFlights = new Map<string, Promise<CachedCredentials>>();
-  const identityFlights = new Map<string, Promise<string>>();
-
-  // JSON of an array: no delimiter to inject, and every string is quoted, so `a","b` cannot pose
-  // as two values. A missing claim is `[0]`, a present one `[1, value]`: missing, null and "" differ.
-  const identityKey = (v: VerifiedIdToken) => JSON.stringify([v.providerName, v.sub]);
-  const credentialsKey = (v: VerifiedIdToken) =>
-    JSON.stringify([
-      v.providerName,
-      v.sub,
-      tagClaims.map((claim) => (Object.hasOwn(v.payload, claim) ? [1, v.payload[claim]] : [0])),
-    ]);
-
-  const unavailable = (operation: Operation, message: string, cause?: unknown) =>
-    new CredentialsUnavailableError(
-      operation,
-      message,
-      cause === undefined ? undefined : { cause },
-    );
+  const tokenFlights = new Map<string, Promise<OpenIdToken>>();
 
   /** One Cognito call with bounded, fully jittered retries on throttling and transient faults. */
   const call = async <T>(operation: Operation, send: () => Promise<T>): Promise<T> => {
@@ -346,124 +434,83 @@ export function createCredentialsProvider(
     }
   };
 
-  const getId = async (logins: Record<string, string>): Promise<string> => {
-    const response = await call('GetId', () =>
+  /** GetOpenIdTokenForDeveloperIdentity: the identity, and a token whose tags we chose. */
+  const mintOpenIdToken = async (p: CredentialsPrincipal): Promise<OpenIdToken> => {
+    const started = now();
+    const response = await call('GetOpenIdTokenForDeveloperIdentity', () =>
       client.send(
-        new GetIdCommand({
+        new GetOpenIdTokenForDeveloperIdentityCommand({
           IdentityPoolId: identityPoolId,
-          Logins: logins,
-          ...(accountId === undefined ? {} : { AccountId: accountId }),
+          // One developer identity per user of a user pool: the provider name keeps two pools apart.
+          Logins: { [developerProviderName]: `${p.providerName}:${p.userId}` },
+          PrincipalTags: { [tenantTag]: p.tenantId, [userTag]: p.userId },
+          TokenDuration: tokenSeconds,
         }),
       ),
     );
-    const identityId = response.IdentityId;
-    if (typeof identityId !== 'string' || identityId.length === 0) {
-      throw unavailable('GetId', 'GetId response has no IdentityId');
+    const identityId = nonEmpty(response.IdentityId);
+    const token = nonEmpty(response.Token);
+    if (!identityId || !token) {
+      throw unavailable(
+        'GetOpenIdTokenForDeveloperIdentity',
+        `GetOpenIdTokenForDeveloperIdentity response lacks ${identityId ? 'Token' : 'IdentityId'}`,
+      );
     }
-    return identityId;
+    // Counted from before the call: never believed to live longer than it does.
+    return Object.freeze({ identityId, token, expiresAtMs: started + tokenSeconds * 1000 });
   };
 
-  /** IdentityId from Cognito, single-flighted per user and cached. */
-  const resolveIdentityId = (key: string, logins: Record<string, string>): Promise<string> =>
-    singleFlight(identityFlights, key, async () => {
-      const identityId = await getId(logins);
-      identityIds.set(key, identityId);
-      return identityId;
+  /** The (user, tenant)'s OpenID token: cached while it has the margin left, else minted once. */
+  const openIdToken = (key: string, p: CredentialsPrincipal): Promise<OpenIdToken> => {
+    const cached = openIdTokens.get(key);
+    const usable = cached !== undefined && cached.expiresAtMs - now() >= OPENID_TOKEN_MARGIN_MS;
+    observer?.openIdTokenCache?.(usable);
+    if (usable) return Promise.resolve(cached);
+    return singleFlight(tokenFlights, key, async () => {
+      const fresh = await mintOpenIdToken(p);
+      openIdTokens.set(key, fresh);
+      return fresh;
     });
+  };
 
-  const getCredentials = async (
-    identityId: string,
-    logins: Record<string, string>,
-  ): Promise<CachedCredentials> => {
-    const response = await call('GetCredentialsForIdentity', () =>
-      client.send(new GetCredentialsForIdentityCommand({ IdentityId: identityId, Logins: logins })),
+  const getCredentials = async (openId: OpenIdToken): Promise<CachedCredentials> =>
+    readCredentials(
+      openId.identityId,
+      await call('GetCredentialsForIdentity', () =>
+        client.send(
+          new GetCredentialsForIdentityCommand({
+            IdentityId: openId.identityId,
+            Logins: { [COGNITO_IDENTITY_LOGIN]: openId.token },
+          }),
+        ),
+      ),
     );
-    const c = response.Credentials;
-    const accessKeyId = nonEmpty(c?.AccessKeyId);
-    const secretAccessKey = nonEmpty(c?.SecretKey);
-    const sessionToken = nonEmpty(c?.SessionToken);
-    const expirationMs = c?.Expiration instanceof Date ? c.Expiration.getTime() : Number.NaN;
-    if (!accessKeyId || !secretAccessKey || !sessionToken || Number.isNaN(expirationMs)) {
-      // Names only: the values present are secrets.
-      const missing = [
-        accessKeyId ? '' : 'AccessKeyId',
-        secretAccessKey ? '' : 'SecretKey',
-        sessionToken ? '' : 'SessionToken',
-        Number.isNaN(expirationMs) ? 'Expiration' : '',
-      ].filter(Boolean);
-      throw unavailable(
-        'GetCredentialsForIdentity',
-        `GetCredentialsForIdentity response lacks ${missing.join(', ')}`,
-      );
-    }
-    if (response.IdentityId !== undefined && response.IdentityId !== identityId) {
-      throw unavailable(
-        'GetCredentialsForIdentity',
-        'GetCredentialsForIdentity answered for another IdentityId',
-      );
-    }
-    return Object.freeze({ identityId, accessKeyId, secretAccessKey, sessionToken, expirationMs });
-  };
 
-  const isUnknownIdentity = (error: unknown) =>
-    error instanceof CredentialsUnavailableError &&
-    error.cause instanceof Error &&
-    error.cause.name === 'ResourceNotFoundException';
-
-  /** A cache miss: IdentityId (cached or GetId), then GetCredentialsForIdentity. */
+  /** A credentials miss: the OpenID token (cached or minted), then GetCredentialsForIdentity. */
   const fetchCredentials = async (
-    token: string,
-    verified: VerifiedIdToken,
+    key: string,
+    p: CredentialsPrincipal,
   ): Promise<CachedCredentials> => {
-    const logins = { [verified.providerName]: token };
-    const idKey = identityKey(verified);
-    const cachedId = identityIds.get(idKey);
-    observer?.identityIdCache?.(cachedId !== undefined);
-    if (cachedId === undefined) {
-      return getCredentials(await resolveIdentityId(idKey, logins), logins);
-    }
+    const openId = await openIdToken(key, p);
     try {
-      return await getCredentials(cachedId, logins);
+      return await getCredentials(openId);
     } catch (error) {
-      if (!isUnknownIdentity(error)) throw error;
-      // The identity was deleted from the pool (or the pool recreated): the cached id is stale.
-      // Forget it and ask GetId once; a second ResourceNotFound is final.
-      if (identityIds.get(idKey) === cachedId) identityIds.delete(idKey);
-      return getCredentials(await resolveIdentityId(idKey, logins), logins);
+      if (!isStaleOpenIdToken(error)) throw error;
+      // Cognito refused the token we kept (revoked, identity deleted, pool recreated): forget it and
+      // mint one fresh token; a second refusal is final.
+      if (openIdTokens.get(key) === openId) openIdTokens.delete(key);
+      return getCredentials(await openIdToken(key, p));
     }
   };
-
-  const serve = (entry: CachedCredentials, cached: boolean): TenantCredentials =>
-    Object.freeze({
-      identityId: entry.identityId,
-      credentials: Object.freeze({
-        accessKeyId: entry.accessKeyId,
-        secretAccessKey: entry.secretAccessKey,
-        sessionToken: entry.sessionToken,
-        expiration: new Date(entry.expirationMs),
-      }),
-      cached,
-    });
 
   const hasMargin = (entry: CachedCredentials) => entry.expirationMs - now() >= marginMs;
 
   return {
-    async get(token, verified) {
-      // Per-request input checks (not options): fail closed rather than key on garbage.
-      if (typeof token !== 'string' || token.length === 0) {
-        throw unavailable('GetId', 'no token to exchange for credentials');
-      }
-      if (
-        typeof verified.providerName !== 'string' ||
-        verified.providerName.length === 0 ||
-        typeof verified.sub !== 'string' ||
-        verified.sub.length === 0 ||
-        verified.payload.sub !== verified.sub
-      ) {
-        throw unavailable('GetId', 'verified token has no consistent provider name and sub');
-      }
-
-      const key = credentialsKey(verified);
+    async get(principal) {
+      const problem = principalProblem(principal);
+      if (problem !== undefined) throw unavailable('GetOpenIdTokenForDeveloperIdentity', problem);
+      // JSON of an array: no delimiter to inject, every string quoted, so `a","b` cannot pose as two.
+      const key = JSON.stringify([principal.providerName, principal.userId, principal.tenantId]);
       const hit = credentialsCache.get(key);
       if (hit !== undefined) {
         if (hasMargin(hit)) {
@@ -475,7 +522,7 @@ export function createCredentialsProvider(
       observer?.credentialsCache?.(false);
 
       const entry = await singleFlight(credentialsFlights, key, async () => {
-        const fresh = await fetchCredentials(token, verified);
+        const fresh = await fetchCredentials(key, principal);
         // Fresh credentials already inside the margin (clock skew, or a Cognito change) would be
         // served past their usefulness: refuse them, and cache nothing.
         if (!hasMargin(fresh)) {

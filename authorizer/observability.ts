@@ -71,7 +71,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
   const observer: AuthorizerObserver = {
     tokenCache: (hit) => count(hit ? 'TokenCacheHit' : 'TokenCacheMiss'),
     credentialsCache: (hit) => count(hit ? 'CredentialsCacheHit' : 'CredentialsCacheMiss'),
-    identityIdCache: (hit) => count(hit ? 'IdentityIdCacheHit' : 'IdentityIdCacheMiss'),
+    openIdTokenCache: (hit) => count(hit ? 'OpenIdTokenCacheHit' : 'OpenIdTokenCacheMiss'),
     cognitoCall: (operation, millis, outcome) => {
       count(`${operation}Calls`);
       if (outcome === 'throttled') count('CognitoIdentityThrottles');

@@ -24,7 +24,7 @@ export interface VerifiedIdToken {
   /** The decoded claims, frozen. */
   readonly payload: Readonly<Record<string, unknown>>;
   readonly userPoolId: string;
-  /** `cognito-idp.<region>.amazonaws.com/<userPoolId>`: the key of the identity pool `Logins` map. */
+  /** `cognito-idp.<region>.amazonaws.com/<userPoolId>`: the user pool as an identity provider. */
   readonly providerName: string;
   readonly sub: string;
   /** Expiry, seconds since the epoch. */
@@ -38,10 +38,10 @@ export interface VerifiedIdToken {
 export interface AuthorizerObserver {
   tokenCache?(hit: boolean): void;
   credentialsCache?(hit: boolean): void;
-  identityIdCache?(hit: boolean): void;
+  openIdTokenCache?(hit: boolean): void;
   /** One Cognito Identity call attempt, successful or not. */
   cognitoCall?(
-    operation: 'GetId' | 'GetCredentialsForIdentity',
+    operation: 'GetOpenIdTokenForDeveloperIdentity' | 'GetCredentialsForIdentity',
     millis: number,
     outcome: 'ok' | 'throttled' | 'error',
   ): void;

@@ -19,10 +19,11 @@ export interface AuthorizerConfig
   extends Pick<
     AuthorizerOptions,
     | 'identityPoolId'
+    | 'developerProviderName'
+    | 'openIdTokenSeconds'
     | 'mode'
     | 'tenantClaim'
     | 'roleClaim'
-    | 'principalTagClaims'
     | 'resultTtlSeconds'
     | 'clockSkewSeconds'
     | 'refreshMarginSeconds'
@@ -123,16 +124,15 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
     issues.push('TABLE_NAME is required when MEMBERSHIP_CHECK=on');
   const tenantlessRoutes =
     env.TENANTLESS_ROUTES === undefined ? undefined : list(env.TENANTLESS_ROUTES);
-  const principalTagClaims =
-    env.PRINCIPAL_TAG_CLAIMS === undefined ? undefined : list(env.PRINCIPAL_TAG_CLAIMS);
 
   const config: AuthorizerConfig = {
     userPools,
     identityPoolId: required('IDENTITY_POOL_ID'),
+    developerProviderName: required('DEVELOPER_PROVIDER_NAME'),
+    openIdTokenSeconds: integer('OPENID_TOKEN_SECONDS', 3600),
     mode: oneOf('TENANT_MODE', ['pooled', 'siloed'] as const, 'pooled'),
     tenantClaim: env.TENANT_CLAIM?.trim() || 'custom:tenant_id',
     roleClaim: env.ROLE_CLAIM?.trim() || 'custom:role',
-    ...(principalTagClaims ? { principalTagClaims } : {}),
     resultTtlSeconds: integer('RESULT_TTL_SECONDS', 300),
     clockSkewSeconds: integer('CLOCK_SKEW_SECONDS', 60),
     refreshMarginSeconds: integer('REFRESH_MARGIN_SECONDS', 900),

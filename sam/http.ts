@@ -19,6 +19,7 @@ import {
   PermissionDeniedError,
   RefreshTokenError,
   ReservedRoleError,
+  RightsExceededError,
   RoleConflictError,
   RoleNotFoundError,
   TenantAccessError,
@@ -131,6 +132,10 @@ export function errorResponse(error: unknown, logger: Logger, requestId: string)
       action: error.action,
       reason: error.reason,
       ...(error.matched ? { matched: error.matched } : {}),
+      // The role, and the first of its patterns beyond the caller's own, with an example action.
+      ...(error instanceof RightsExceededError
+        ? { role: error.roleId, pattern: error.pattern, example: error.example, gap: error.gap }
+        : {}),
     });
   }
   if (error instanceof TenantAccessError)

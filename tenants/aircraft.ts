@@ -17,6 +17,7 @@ import {
 } from './errors.js';
 import { createTenantGuardedWriter } from './guarded-write.js';
 import { AIRCRAFT_SK_PREFIX, aircraftSk, tenantPk } from './keys.js';
+import { isVersion, MAX_VERSION } from './limits.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
 
@@ -71,8 +72,12 @@ function validate(input: Record<string, unknown>, partial: boolean) {
     problems.push({ field: 'model', message: 'must be 1 to 100 characters' });
   if (status !== undefined && (typeof status !== 'string' || !STATUSES.includes(status)))
     problems.push({ field: 'status', message: `must be one of ${STATUSES.join(', ')}` });
-  if (partial && (typeof input.version !== 'number' || !Number.isSafeInteger(input.version)))
-    problems.push({ field: 'version', message: 'must be the integer version you read' });
+  // Bounded, so `version + 1` is exact (2^53 − 1 + 1 is not) and no request reaches DynamoDB with it.
+  if (partial && !isVersion(input.version))
+    problems.push({
+      field: 'version',
+      message: `must be the integer version you read (1 to ${MAX_VERSION})`,
+    });
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
 
@@ -84,6 +89,10 @@ const toAircraft = (item: Record<string, unknown>): Aircraft => ({
   version: Number(item.version),
   updatedBy: String(item.updatedBy),
 });
+
+/** Never echo a long or odd path segment back in full. */
+const notFound = (aircraftId: string) =>
+  new NotFoundError('aircraft', `no aircraft ${aircraftId.slice(0, 64)}`);
 
 /** @throws TenantsConfigError listing every invalid option. */
 export function createAircraftService(options: AircraftServiceOptions): AircraftService {
@@ -97,7 +106,7 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
   const guarded = createTenantGuardedWriter({ tableName, clientFor });
 
   const read = async (ctx: TenantContext, aircraftId: string) => {
-    if (!ID.test(aircraftId)) throw new NotFoundError('aircraft', `no aircraft ${aircraftId}`);
+    if (!ID.test(aircraftId)) throw notFound(aircraftId);
     const { Item } = await clientFor(ctx).send(
       new GetCommand({
         TableName: tableName,
@@ -105,7 +114,7 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
         ConsistentRead: true,
       }),
     );
-    if (!Item) throw new NotFoundError('aircraft', `no aircraft ${aircraftId}`);
+    if (!Item) throw notFound(aircraftId);
     return toAircraft(Item);
   };
 
@@ -162,7 +171,7 @@ export function createAircraftService(options: AircraftServiceOptions): Aircraft
 
     async update(ctx, aircraftId, input) {
       validate(input, true);
-      if (!ID.test(aircraftId)) throw new NotFoundError('aircraft', `no aircraft ${aircraftId}`);
+      if (!ID.test(aircraftId)) throw notFound(aircraftId);
       const sets: string[] = ['version = :next', 'updatedBy = :by'];
       const values: Record<string, unknown> = {
         ':next': (input.version as number) + 1,

@@ -195,13 +195,27 @@ export function createCognitoDirectory(options: CognitoDirectoryOptions): UserDi
  * this very call). Used to refuse handing back tokens of someone other than the caller.
  */
 export function tokenSubject(idToken: string): string | undefined {
+  const sub = tokenClaims(idToken)?.sub;
+  return typeof sub === 'string' ? sub : undefined;
+}
+
+/**
+ * The `cognito:groups` of a token just issued by Cognito (read, not verified, as `tokenSubject`):
+ * a member invited a moment ago is in the group, while the token they hold still lacks it.
+ */
+export function tokenGroups(idToken: string): string[] {
+  const groups = tokenClaims(idToken)?.['cognito:groups'];
+  return Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [];
+}
+
+function tokenClaims(idToken: string): Record<string, unknown> | undefined {
   const payload = idToken.split('.')[1];
   if (!payload) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      sub?: unknown;
-    };
-    return typeof claims.sub === 'string' ? claims.sub : undefined;
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    return typeof claims === 'object' && claims !== null
+      ? (claims as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -19,10 +19,18 @@ export class TenantsConfigError extends TenantsError {
 }
 
 /**
- * Why an action was refused: a policy decision's reason, or `invalid-role` when the stored role item is
- * not of the shape we write (e.g. `allow` not a list) and was refused for that alone.
+ * Why an action was refused: a policy decision's reason; `invalid-role` when the stored role item is
+ * not of the shape we write (e.g. `allow` not a list) and was refused for that alone; or one of the
+ * rules that keep anyone from granting more than they hold: `exceeds-own-role` (a role involved grants
+ * something the caller's role does not, see `RightsExceededError`), `admin-only` (making, changing or
+ * removing an admin), `own-role` (changing one's own role, which only an admin may).
  */
-export type PermissionDeniedReason = Exclude<DecisionReason, 'allowed'> | 'invalid-role';
+export type PermissionDeniedReason =
+  | Exclude<DecisionReason, 'allowed'>
+  | 'invalid-role'
+  | 'exceeds-own-role'
+  | 'admin-only'
+  | 'own-role';
 
 /** The caller's role does not permit the action (a 403). */
 export class PermissionDeniedError extends TenantsError {
@@ -41,6 +49,41 @@ export class PermissionDeniedError extends TenantsError {
     this.action = action;
     this.reason = reason;
     if (options?.matched !== undefined) this.matched = options.matched;
+  }
+}
+
+/**
+ * A role involved in the request grants more than the caller's own role (a 403 with reason
+ * `exceeds-own-role`): `pattern` is the first pattern of that role outside the caller's rights, and
+ * `example` an action it grants that the caller does not hold. `gap` tells whether no pattern of the
+ * caller's role grants it (`not-granted`) or one of its denies hits it (`denied`, by `matched`).
+ */
+export class RightsExceededError extends PermissionDeniedError {
+  readonly roleId: string;
+  readonly pattern: string;
+  readonly example: string;
+  readonly gap: 'not-granted' | 'denied';
+  constructor(
+    action: string,
+    detail: {
+      roleId: string;
+      pattern: string;
+      example: string;
+      gap: 'not-granted' | 'denied';
+      matched?: string;
+    },
+  ) {
+    super(
+      action,
+      'exceeds-own-role',
+      detail.matched === undefined ? {} : { matched: detail.matched },
+    );
+    this.name = 'RightsExceededError';
+    this.message = `permission denied for ${action}: role ${detail.roleId} grants ${detail.pattern} (e.g. ${detail.example}), which your role ${detail.gap === 'denied' ? `denies by ${detail.matched}` : 'does not grant'}`;
+    this.roleId = detail.roleId;
+    this.pattern = detail.pattern;
+    this.example = detail.example;
+    this.gap = detail.gap;
   }
 }
 
@@ -88,7 +131,8 @@ export class NotFoundError extends TenantsError {
 
 /**
  * A write conflicts with the current state (a 409): already a member with another role, a stale
- * version, a role still assigned, or the tenant's last admin leaving or being demoted.
+ * version, a role still assigned, the tenant's last admin leaving or being demoted, or a role the
+ * decision was made on (the caller's or the one granted) changed before the write (`role-changed`).
  */
 export class ConflictError extends TenantsError {
   readonly reason:
@@ -96,7 +140,8 @@ export class ConflictError extends TenantsError {
     | 'stale-version'
     | 'role-in-use'
     | 'last-admin'
-    | 'already-exists';
+    | 'already-exists'
+    | 'role-changed';
   constructor(reason: ConflictError['reason'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ConflictError';

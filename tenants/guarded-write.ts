@@ -12,8 +12,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { TenantContext } from '../authorizer/index.js';
 import { grantingPatterns } from '../policy/index.js';
-import { PermissionDeniedError, TenantsConfigError, WriteConditionError } from './errors.js';
-import { roleSk, tenantPk } from './keys.js';
+import {
+  ConflictError,
+  PermissionDeniedError,
+  TenantsConfigError,
+  WriteConditionError,
+} from './errors.js';
+import { controlPk, roleSk } from './keys.js';
 import { tableOptionIssues } from './query-all.js';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -25,6 +30,11 @@ export interface GuardedWriteRequest {
   readonly action: string;
   /** The caller's writes (Put, Update, Delete, ConditionCheck), at most 99: the check takes one slot. */
   readonly writes: readonly TransactItem[];
+  /**
+   * Pin the caller's role item at this version: for decisions made on the role's whole content (a
+   * coverage check), which must not stand if the role changed before the write.
+   */
+  readonly roleVersion?: number;
 }
 
 /** DynamoDB allows 100 items per transaction; the permission check takes one. */
@@ -45,9 +55,11 @@ export function permissionCheck(
   tenantId: string,
   roleId: string,
   action: string,
+  roleVersion?: number,
 ): TransactItem {
   const patterns = grantingPatterns(action); // ≤ 9 for 3 segments: well inside expression limits
-  const values: Record<string, string> = { ':list': 'L' };
+  const values: Record<string, string | number> = { ':list': 'L' };
+  if (roleVersion !== undefined) values[':version'] = roleVersion;
   const names = patterns.map((p, i) => {
     values[`:g${i}`] = p;
     return `:g${i}`;
@@ -55,15 +67,20 @@ export function permissionCheck(
   return {
     ConditionCheck: {
       TableName: tableName,
-      Key: { PK: tenantPk(tenantId), SK: roleSk(roleId) },
+      Key: { PK: controlPk(tenantId), SK: roleSk(roleId) },
       ConditionExpression: [
         'attribute_exists(PK)',
         'attribute_type(#allow, :list)',
         '(attribute_not_exists(#deny) OR attribute_type(#deny, :list))',
         `(${names.map((n) => `contains(#allow, ${n})`).join(' OR ')})`,
         ...names.map((n) => `NOT contains(#deny, ${n})`),
+        ...(roleVersion === undefined ? [] : ['#version = :version']),
       ].join(' AND '),
-      ExpressionAttributeNames: { '#allow': 'allow', '#deny': 'deny' },
+      ExpressionAttributeNames: {
+        '#allow': 'allow',
+        '#deny': 'deny',
+        ...(roleVersion === undefined ? {} : { '#version': 'version' }),
+      },
       ExpressionAttributeValues: values,
       // On failure DynamoDB hands back the role item exactly as the check saw it, so the 403 can name
       // the reason without a second read that might see a newer version. Costs nothing on success.
@@ -102,6 +119,14 @@ export function roleItemPermits(action: string, item: Record<string, AttributeVa
   const patterns = grantingPatterns(action);
   return patterns.some((p) => allow.includes(p)) && !patterns.some((p) => deny.includes(p));
 }
+
+/** The check's whole condition, evaluated here on the item as it was: the action and the pin. */
+const permitsAtPin = (
+  request: GuardedWriteRequest,
+  item: Record<string, AttributeValue> | undefined,
+) =>
+  roleItemPermits(request.action, item) &&
+  (request.roleVersion === undefined || item?.version?.N === String(request.roleVersion));
 
 export interface GuardedWriterOptions {
   /** A client signed with the caller's tenant-scoped credentials (`tenantDynamoClient(ctx)`). */
@@ -191,6 +216,7 @@ export type TenantGuardedWrite = (
   ctx: TenantContext,
   action: string,
   writes: readonly TransactItem[],
+  options?: { readonly roleVersion?: number },
 ) => Promise<void>;
 
 /**
@@ -208,12 +234,13 @@ export function createTenantGuardedWriter(options: {
   if (typeof options?.clientFor !== 'function') issues.push('clientFor must be a function');
   if (issues.length > 0) throw new TenantsConfigError(issues);
   const { tableName, clientFor } = options;
-  return (ctx, action, writes) =>
+  return (ctx, action, writes, pin) =>
     runGuardedWrite(clientFor(ctx), tableName, {
       tenantId: ctx.tenantId,
       roleId: ctx.role,
       action,
       writes,
+      ...(pin?.roleVersion === undefined ? {} : { roleVersion: pin.roleVersion }),
     });
 }
 
@@ -227,7 +254,13 @@ async function runGuardedWrite(
       `a guarded write takes 1 to ${MAX_GUARDED_WRITES} writes, got ${request.writes.length}`,
     );
   }
-  const check = permissionCheck(tableName, request.tenantId, request.roleId, request.action);
+  const check = permissionCheck(
+    tableName,
+    request.tenantId,
+    request.roleId,
+    request.action,
+    request.roleVersion,
+  );
   const checkKey = check.ConditionCheck?.Key;
   const merged = request.writes.findIndex((w) => {
     const body = bodyOf(w)?.[1];
@@ -245,6 +278,18 @@ async function runGuardedWrite(
     const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
     if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw error;
     const denied = (item: Record<string, AttributeValue> | undefined) => {
+      // Permitted, but not at the pinned version: the decision was made on a role since edited.
+      if (
+        request.roleVersion !== undefined &&
+        roleItemPermits(request.action, item) &&
+        item?.version?.N !== String(request.roleVersion)
+      ) {
+        return new ConflictError(
+          'role-changed',
+          `your role ${request.roleId} changed meanwhile; retry`,
+          { cause: error },
+        );
+      }
       const { reason, matched } = deniedBecause(request.action, item);
       return new PermissionDeniedError(request.action, reason, { matched, cause: error });
     };
@@ -259,7 +304,7 @@ async function runGuardedWrite(
     // On the merged write a failure is either the permission or its own condition: the item as it
     // was tells which.
     const onRole = failed.find((f) => f.index === merged);
-    if (onRole && !roleItemPermits(request.action, onRole.item)) throw denied(onRole.item);
+    if (onRole && !permitsAtPin(request, onRole.item)) throw denied(onRole.item);
     throw new WriteConditionError(failed, { cause: error });
   }
 }

@@ -13,6 +13,7 @@ export {
   createCognitoDirectory,
   type DirectoryUser,
   type Tokens,
+  tokenGroups,
   tokenSubject,
   type UserDirectory,
 } from './directory.js';
@@ -24,6 +25,7 @@ export {
   type PermissionDeniedReason,
   RefreshTokenError,
   ReservedRoleError,
+  RightsExceededError,
   RoleConflictError,
   RoleNotFoundError,
   TenantAccessError,
@@ -45,6 +47,15 @@ export {
   type TransactItem,
 } from './guarded-write.js';
 export {
+  isEmail,
+  isRefreshToken,
+  isUserId,
+  isVersion,
+  MAX_EMAIL_LENGTH,
+  MAX_REFRESH_TOKEN_LENGTH,
+  MAX_VERSION,
+} from './limits.js';
+export {
   createMembersService,
   type Member,
   type MembersService,
@@ -61,6 +72,7 @@ export {
   type ProfileStoreOptions,
   type SignUp,
 } from './profiles.js';
+export { assertHolds, readStoredRole, type StoredRole } from './rights.js';
 export {
   createRoleAuthorizer,
   type RoleAuthorizer,

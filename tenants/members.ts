@@ -1,17 +1,24 @@
 /**
- * Tenant membership administration (actions `members:*`). Table writes use the CALLER's tenant-scoped
- * credentials and go through the guarded transaction, so the permission check, the membership item
- * and the role assignment counts commit together or not at all. Cognito calls (group, attributes) use
- * the function's own role and come after the table write: the table is what the authorizer's
- * membership check reads, so a removal takes effect (within the check's 60 s cache) even if a Cognito
- * call then fails, and repeating the request completes it.
+ * Tenant membership administration (actions `members:*`). Memberships live in the tenant's control
+ * partition, which tenant-scoped credentials cannot write, so this service writes with the function's
+ * own role (`client`); the tenant always comes from the verified authorizer context.
+ *
+ * Every write is a guarded transaction: the caller's permission, the membership item and the role
+ * assignment counts commit together or not at all. Only `admin` is unbounded: anyone else may assign,
+ * change or remove only roles they hold entirely (rights.ts), never an admin, and not their own role;
+ * the versions of the roles that decision read are pinned in the same transaction.
+ *
+ * Cognito calls (group, attributes) use the function's own role and come after the table write: the
+ * table is what the authorizer's membership check reads, so a removal takes effect (within the check's
+ * cache) even if a Cognito call then fails. A removal leaves a marker (`REMOVED#<sub>`) until its
+ * Cognito cleanup is done, so repeating the request completes it; without a membership or a marker a
+ * request is a 404 and nothing reaches Cognito.
  *
  * Each role item counts its members (`assigned`). That makes two rules race-free: a role still
- * assigned cannot be deleted, and the `admin` count cannot drop below one — the last admin can neither
- * leave nor be demoted.
+ * assigned cannot be deleted, and the `admin` count cannot drop below one.
  */
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { TenantContext } from '../authorizer/index.js';
 import { BuiltInRoleId, ROLE_ID_PATTERN } from '../policy/index.js';
 import type { UserDirectory } from './directory.js';
 import {
@@ -24,8 +31,10 @@ import {
   WriteConditionError,
 } from './errors.js';
 import { createTenantGuardedWriter, type TransactItem } from './guarded-write.js';
-import { MEMBER_SK_PREFIX, memberSk, roleSk, TENANT_SK, tenantPk } from './keys.js';
+import { controlPk, MEMBER_SK_PREFIX, memberSk, removalSk, roleSk, TENANT_SK } from './keys.js';
+import { isEmail, isUserId } from './limits.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
+import { assertHolds, isAdmin, readStoredRole, type StoredRole } from './rights.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
 import { membershipItem } from './tenant-service.js';
 
@@ -37,13 +46,13 @@ export interface Member {
 }
 
 export interface MembersServiceOptions {
+  /** The function's own role: it may write the control partitions (tenant credentials may not). */
+  readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly directory: UserDirectory;
   /** For reads (`members:list`). */
   readonly roles: RoleAuthorizer;
   readonly now?: () => number;
-  /** Default: `tenantDynamoClient(ctx)`, the caller's tenant-scoped credentials. */
-  readonly clientFor?: (ctx: TenantContext) => DynamoDBDocumentClient;
 }
 
 export interface MembersService {
@@ -51,16 +60,17 @@ export interface MembersService {
   /**
    * Add an existing user (by email) with a role. Repeating the same invitation completes it.
    * @throws NotFoundError (no such user), RoleNotFoundError, ConflictError `already-member` (with
-   * another role), PermissionDeniedError.
+   * another role), PermissionDeniedError (incl. `admin-only`, RightsExceededError).
    */
   invite(ctx: TenantContext, input: { email: unknown; role: unknown }): Promise<Member>;
-  /** @throws NotFoundError, RoleNotFoundError, ConflictError `last-admin` or `stale-version`. */
+  /**
+   * @throws NotFoundError (not a member's `sub` in this tenant), RoleNotFoundError, ConflictError
+   * `last-admin` or `stale-version`, PermissionDeniedError (incl. `own-role`, `admin-only`).
+   */
   changeRole(ctx: TenantContext, userId: string, input: { role: unknown }): Promise<Member>;
   /** @throws NotFoundError, ConflictError `last-admin`, PermissionDeniedError. */
   remove(ctx: TenantContext, userId: string): Promise<void>;
 }
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const toMember = (item: Record<string, unknown>): Member => ({
   userId: String(item.userId),
@@ -69,219 +79,322 @@ const toMember = (item: Record<string, unknown>): Member => ({
   ...(typeof item.joinedAt === 'string' ? { joinedAt: item.joinedAt } : {}),
 });
 
-/**
- * Only an admin makes admins. `members:invite` / `members:update` may be delegated to a custom role;
- * without this rule its holders could hand out (or take) `admin` and escalate past what they hold.
- */
-function assertMayAssign(ctx: TenantContext, role: string) {
-  if (role === BuiltInRoleId.admin && ctx.role !== BuiltInRoleId.admin) {
-    throw new PermissionDeniedError('members:assign-admin', 'no-match');
-  }
-}
+const notAMember = (userId: string) =>
+  // Never echo a long or odd path segment back in full.
+  new NotFoundError('member', `no member ${userId.slice(0, 64)} in this tenant`);
 
 /** @throws TenantsConfigError listing every invalid option. */
 export function createMembersService(options: MembersServiceOptions): MembersService {
   const issues: string[] = [];
-  tableOptionIssues(options, issues, false);
+  tableOptionIssues(options, issues);
   if (typeof options?.directory?.addToGroup !== 'function')
     issues.push('directory must be a UserDirectory');
   if (typeof options?.roles?.enforce !== 'function') issues.push('roles must be a RoleAuthorizer');
   if (issues.length > 0) throw new TenantsConfigError(issues);
-  const { tableName, directory, roles } = options;
+  const { client, tableName, directory, roles } = options;
   const now = options.now ?? Date.now;
-  const clientFor = options.clientFor ?? ((ctx: TenantContext) => tenantDynamoClient(ctx));
 
   const getItem = async (ctx: TenantContext, SK: string) =>
     (
-      await clientFor(ctx).send(
+      await client.send(
         new GetCommand({
           TableName: tableName,
-          Key: { PK: tenantPk(ctx.tenantId), SK },
+          Key: { PK: controlPk(ctx.tenantId), SK },
           ConsistentRead: true,
         }),
       )
     ).Item;
 
-  const write = createTenantGuardedWriter({ tableName, clientFor });
+  const write = createTenantGuardedWriter({ tableName, clientFor: () => client });
+  const role = (ctx: TenantContext, roleId: string, action: string) =>
+    readStoredRole(client, tableName, ctx.tenantId, roleId, action);
+  /** The caller's role as stored now; none is needed (nor pinned) for an admin. */
+  const actorRole = (ctx: TenantContext, action: string) =>
+    isAdmin(ctx) ? Promise.resolve(undefined) : role(ctx, ctx.role, action);
+  const pin = (actor: StoredRole | undefined) =>
+    actor === undefined ? undefined : { roleVersion: actor.version };
 
-  /** Count one more (or one fewer) member on a role; the role must exist. */
-  const countOn = (ctx: TenantContext, roleId: string, delta: 1 | -1): TransactItem => ({
-    Update: {
+  /**
+   * Count one more (or one fewer) member on a role; the role must exist, at the version the decision
+   * read when one was pinned, and the last admin must stay.
+   */
+  const countOn = (
+    ctx: TenantContext,
+    roleId: string,
+    delta: 1 | -1,
+    version?: number,
+  ): TransactItem => {
+    const lastAdmin = delta < 0 && roleId === BuiltInRoleId.admin;
+    return {
+      Update: {
+        TableName: tableName,
+        Key: { PK: controlPk(ctx.tenantId), SK: roleSk(roleId) },
+        UpdateExpression: 'SET assigned = if_not_exists(assigned, :zero) + :delta',
+        // Taking the last admin away would leave a tenant nobody can administer.
+        ConditionExpression: [
+          'attribute_exists(PK)',
+          ...(lastAdmin ? ['assigned > :one'] : []),
+          ...(version === undefined ? [] : ['version = :version']),
+        ].join(' AND '),
+        ExpressionAttributeValues: {
+          ':zero': 0,
+          ':delta': delta,
+          ...(lastAdmin ? { ':one': 1 } : {}),
+          ...(version === undefined ? {} : { ':version': version }),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  };
+
+  /** A removal's marker: kept until the Cognito cleanup is done, so a retry can complete it. */
+  const marker = (ctx: TenantContext, userId: string): TransactItem => ({
+    Put: {
       TableName: tableName,
-      Key: { PK: tenantPk(ctx.tenantId), SK: roleSk(roleId) },
-      UpdateExpression: 'SET assigned = if_not_exists(assigned, :zero) + :delta',
-      // Taking the last admin away would leave a tenant nobody can administer.
-      ConditionExpression:
-        delta < 0 && roleId === BuiltInRoleId.admin
-          ? 'attribute_exists(PK) AND assigned > :one'
-          : 'attribute_exists(PK)',
-      ExpressionAttributeValues: {
-        ':zero': 0,
-        ':delta': delta,
-        ...(delta < 0 && roleId === BuiltInRoleId.admin ? { ':one': 1 } : {}),
+      Item: {
+        PK: controlPk(ctx.tenantId),
+        SK: removalSk(userId),
+        type: 'removal',
+        userId,
+        removedAt: new Date(now()).toISOString(),
       },
     },
   });
+  const dropMarker = (ctx: TenantContext, userId: string): TransactItem => ({
+    Delete: { TableName: tableName, Key: { PK: controlPk(ctx.tenantId), SK: removalSk(userId) } },
+  });
 
-  const roleInput = (role: unknown): string => {
-    if (typeof role !== 'string' || !ROLE_ID_PATTERN.test(role)) {
+  /** A failed count on a role: gone (404), at another version than decided on (409), or last admin. */
+  const countFailure = (
+    error: WriteConditionError,
+    index: number,
+    ctx: TenantContext,
+    roleId: string,
+    delta: 1 | -1,
+  ) => {
+    const item = error.failed.find((f) => f.index === index)?.item;
+    if (!item) return new RoleNotFoundError(ctx.tenantId, roleId, { cause: error });
+    if (delta < 0 && roleId === BuiltInRoleId.admin)
+      return new ConflictError('last-admin', 'a tenant must keep at least one admin', {
+        cause: error,
+      });
+    return new ConflictError('role-changed', `role ${roleId} changed meanwhile; retry`, {
+      cause: error,
+    });
+  };
+
+  const roleInput = (value: unknown): string => {
+    if (typeof value !== 'string' || !ROLE_ID_PATTERN.test(value)) {
       throw new InvalidInputError([{ field: 'role', message: `must match ${ROLE_ID_PATTERN}` }]);
     }
-    return role;
+    return value;
+  };
+
+  /** The member `userId` (a `sub`) of the caller's tenant; anything else is a 404 before any call. */
+  const memberOf = async (ctx: TenantContext, userId: string) => {
+    if (!isUserId(userId)) throw notAMember(userId);
+    const current = await getItem(ctx, memberSk(userId));
+    if (!current) throw notAMember(userId);
+    return current;
+  };
+
+  /** Cognito cleanup after a removal, then the marker goes: idempotent, safe to repeat. */
+  const cleanUp = async (ctx: TenantContext, userId: string) => {
+    const user = await directory.findUser(userId);
+    if (user) {
+      await directory.removeFromGroup(userId, ctx.tenantId);
+      if (user.activeTenantId === ctx.tenantId) await directory.clearActiveTenant(userId);
+    }
+    await client.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: { PK: controlPk(ctx.tenantId), SK: removalSk(userId) },
+      }),
+    );
   };
 
   return {
     async list(ctx) {
       await roles.enforce(ctx, 'members:list');
-      const items = await queryAll(clientFor(ctx), {
+      const items = await queryAll(client, {
         TableName: tableName,
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :m)',
-        ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':m': MEMBER_SK_PREFIX },
+        ExpressionAttributeValues: { ':pk': controlPk(ctx.tenantId), ':m': MEMBER_SK_PREFIX },
       });
       return items.map(toMember);
     },
 
     async invite(ctx, input) {
       const problems: { field: string; message: string }[] = [];
-      if (typeof input.email !== 'string' || !EMAIL.test(input.email))
-        problems.push({ field: 'email', message: 'must be an email address' });
+      if (!isEmail(input.email))
+        problems.push({
+          field: 'email',
+          message: 'must be an email address (at most 254 characters)',
+        });
       if (typeof input.role !== 'string' || !ROLE_ID_PATTERN.test(input.role))
         problems.push({ field: 'role', message: `must match ${ROLE_ID_PATTERN}` });
       if (problems.length > 0) throw new InvalidInputError(problems);
       const email = (input.email as string).toLowerCase();
-      const role = input.role as string;
+      const roleId = input.role as string;
 
-      assertMayAssign(ctx, role);
+      const [actor, target] = await Promise.all([
+        actorRole(ctx, 'members:invite'),
+        role(ctx, roleId, 'members:invite'),
+      ]);
+      if (!target) throw new RoleNotFoundError(ctx.tenantId, roleId);
+      assertHolds(ctx, 'members:invite', actor, { roleId, compiled: target.compiled });
       const user = await directory.findUser(email);
       if (!user) throw new NotFoundError('user', `no user with email ${email}`);
       const tenant = await getItem(ctx, TENANT_SK);
       const member = membershipItem({
         tenantId: ctx.tenantId,
         userId: user.userId,
-        role,
+        role: roleId,
         tenantName: String(tenant?.name ?? ctx.tenantId),
         email,
         joinedAt: new Date(now()).toISOString(),
       });
       try {
-        await write(ctx, 'members:invite', [
-          {
-            Put: {
-              TableName: tableName,
-              Item: member,
-              ConditionExpression: 'attribute_not_exists(PK)',
+        await write(
+          ctx,
+          'members:invite',
+          [
+            {
+              Put: {
+                TableName: tableName,
+                Item: member,
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
             },
-          },
-          countOn(ctx, role, 1),
-        ]);
+            countOn(ctx, roleId, 1, actor ? target.version : undefined),
+            // A removal of this user still finishing must not take the new membership's group away.
+            dropMarker(ctx, user.userId),
+          ],
+          pin(actor),
+        );
       } catch (error) {
         if (!(error instanceof WriteConditionError)) throw error;
-        if (error.has(0)) {
-          const existing = await getItem(ctx, memberSk(user.userId));
-          if (existing?.role !== role) {
-            throw new ConflictError(
-              'already-member',
-              `${email} is already a member with role ${String(existing?.role)}`,
-              { cause: error },
-            );
-          }
-          // The same invitation again: the membership is there; make sure the group is too.
-        } else {
-          throw new RoleNotFoundError(ctx.tenantId, role, { cause: error });
+        if (!error.has(0)) throw countFailure(error, 1, ctx, roleId, 1);
+        const existing = await getItem(ctx, memberSk(user.userId));
+        if (existing?.role !== roleId) {
+          throw new ConflictError(
+            'already-member',
+            `${email} is already a member with role ${String(existing?.role)}`,
+            { cause: error },
+          );
         }
+        // The same invitation again: the membership is there; make sure the group is too.
       }
       await directory.addToGroup(user.userId, ctx.tenantId);
       // A user with no active tenant gets this one, so their next sign-in lands in it.
-      if (!user.activeTenantId) await directory.setActiveTenant(user.userId, ctx.tenantId, role);
+      if (!user.activeTenantId) await directory.setActiveTenant(user.userId, ctx.tenantId, roleId);
       return toMember(member);
     },
 
     async changeRole(ctx, userId, input) {
-      const role = roleInput(input.role);
-      const current = await getItem(ctx, memberSk(userId));
-      if (!current) throw new NotFoundError('member', `no member ${userId} in this tenant`);
+      const to = roleInput(input.role);
+      if (userId === ctx.userId && !isAdmin(ctx))
+        throw new PermissionDeniedError('members:update', 'own-role');
+      const current = await memberOf(ctx, userId);
       const from = String(current.role);
-      assertMayAssign(ctx, role);
-      if (from === role) {
+      const [actor, fromRole, toRole] = await Promise.all([
+        actorRole(ctx, 'members:update'),
+        role(ctx, from, 'members:update'),
+        role(ctx, to, 'members:update'),
+      ]);
+      if (!toRole) throw new RoleNotFoundError(ctx.tenantId, to);
+      // Both ends: taking a role away is as much within one's rights as handing it out.
+      assertHolds(ctx, 'members:update', actor, { roleId: from, compiled: fromRole?.compiled });
+      assertHolds(ctx, 'members:update', actor, { roleId: to, compiled: toRole.compiled });
+      if (from === to) {
         // Nothing to write, but the answer (and the attribute fix-up below) is still for the allowed.
         await roles.enforce(ctx, 'members:update');
       } else {
         try {
-          await write(ctx, 'members:update', [
-            {
-              Update: {
-                TableName: tableName,
-                Key: { PK: tenantPk(ctx.tenantId), SK: memberSk(userId) },
-                UpdateExpression: 'SET #role = :to',
-                // Someone else changed or removed them since we read: do not guess, report.
-                ConditionExpression: '#role = :from',
-                ExpressionAttributeNames: { '#role': 'role' },
-                ExpressionAttributeValues: { ':to': role, ':from': from },
+          await write(
+            ctx,
+            'members:update',
+            [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: { PK: controlPk(ctx.tenantId), SK: memberSk(userId) },
+                  UpdateExpression: 'SET #role = :to',
+                  // Someone else changed or removed them since we read: do not guess, report.
+                  ConditionExpression: '#role = :from',
+                  ExpressionAttributeNames: { '#role': 'role' },
+                  ExpressionAttributeValues: { ':to': to, ':from': from },
+                },
               },
-            },
-            countOn(ctx, from, -1),
-            countOn(ctx, role, 1),
-          ]);
+              countOn(ctx, from, -1, actor ? fromRole?.version : undefined),
+              countOn(ctx, to, 1, actor ? toRole.version : undefined),
+            ],
+            pin(actor),
+          );
         } catch (error) {
           if (!(error instanceof WriteConditionError)) throw error;
           if (error.has(0))
             throw new ConflictError('stale-version', 'the membership changed meanwhile; retry', {
               cause: error,
             });
-          if (error.has(1))
-            throw new ConflictError('last-admin', 'a tenant must keep at least one admin', {
-              cause: error,
-            });
-          throw new RoleNotFoundError(ctx.tenantId, role, { cause: error });
+          if (error.has(1)) throw countFailure(error, 1, ctx, from, -1);
+          throw countFailure(error, 2, ctx, to, 1);
         }
       }
       // Their next tokens carry the new role if this is their active tenant; until then the
       // membership check refuses their old-role token (within its cache bound).
       const user = await directory.findUser(userId);
-      if (user?.activeTenantId === ctx.tenantId && user.role !== role) {
-        await directory.setActiveTenant(userId, ctx.tenantId, role);
+      if (user?.activeTenantId === ctx.tenantId && user.role !== to) {
+        await directory.setActiveTenant(userId, ctx.tenantId, to);
       }
-      return toMember({ ...current, role });
+      return toMember({ ...current, role: to });
     },
 
     async remove(ctx, userId) {
+      if (!isUserId(userId)) throw notAMember(userId);
       const current = await getItem(ctx, memberSk(userId));
-      if (current) {
-        try {
-          await write(ctx, 'members:remove', [
+      if (!current) {
+        // No membership: only a removal whose Cognito cleanup did not finish may be completed, and
+        // only by someone allowed to remove members. Anything else never reaches Cognito.
+        if (!(await getItem(ctx, removalSk(userId)))) throw notAMember(userId);
+        await roles.enforce(ctx, 'members:remove');
+        await cleanUp(ctx, userId);
+        return;
+      }
+      const from = String(current.role);
+      const [actor, fromRole] = await Promise.all([
+        actorRole(ctx, 'members:remove'),
+        role(ctx, from, 'members:remove'),
+      ]);
+      assertHolds(ctx, 'members:remove', actor, { roleId: from, compiled: fromRole?.compiled });
+      try {
+        await write(
+          ctx,
+          'members:remove',
+          [
             {
               Delete: {
                 TableName: tableName,
-                Key: { PK: tenantPk(ctx.tenantId), SK: memberSk(userId) },
+                Key: { PK: controlPk(ctx.tenantId), SK: memberSk(userId) },
                 ConditionExpression: '#role = :from',
                 ExpressionAttributeNames: { '#role': 'role' },
-                ExpressionAttributeValues: { ':from': current.role },
+                ExpressionAttributeValues: { ':from': from },
               },
             },
-            countOn(ctx, String(current.role), -1),
-          ]);
-        } catch (error) {
-          if (!(error instanceof WriteConditionError)) throw error;
-          if (error.has(0))
-            throw new ConflictError('stale-version', 'the membership changed meanwhile; retry', {
-              cause: error,
-            });
-          throw new ConflictError('last-admin', 'a tenant must keep at least one admin', {
+            countOn(ctx, from, -1, actor ? fromRole?.version : undefined),
+            marker(ctx, userId),
+          ],
+          pin(actor),
+        );
+      } catch (error) {
+        if (!(error instanceof WriteConditionError)) throw error;
+        if (error.has(0))
+          throw new ConflictError('stale-version', 'the membership changed meanwhile; retry', {
             cause: error,
           });
-        }
-      } else {
-        // Nothing in the table: a retry after a Cognito failure, or a stranger. Only someone allowed
-        // to remove members may trigger the cleanup below.
-        await roles.enforce(ctx, 'members:remove');
+        throw countFailure(error, 1, ctx, from, -1);
       }
-      // Idempotent Cognito cleanup: out of the group, and tenant-less if this was their active tenant.
-      const user = await directory.findUser(userId);
-      if (user) {
-        await directory.removeFromGroup(userId, ctx.tenantId);
-        if (user.activeTenantId === ctx.tenantId) await directory.clearActiveTenant(userId);
-      }
-      if (!current) throw new NotFoundError('member', `no member ${userId} in this tenant`);
+      await cleanUp(ctx, userId);
     },
   };
 }

@@ -1,13 +1,13 @@
 /**
  * Revocation in seconds, not at token expiry. An ID token stays valid up to an hour after its user is
  * removed from a tenant or given another role; this check asks the table whether the membership item
- * (`TENANT#t` / `USER#u`) still exists with the role the token claims. Answers are cached for at most
+ * (`CONTROL#t` / `USER#u`) still exists with the role the token claims. Answers are cached for at most
  * 60 s, so a removed member loses access within that bound, and a warm authorizer pays one GetItem per
  * (tenant, user, role) per TTL instead of one per request.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AuthorizerConfigError, type Clock, type MembershipCheck } from '../authorizer/index.js';
-import { memberSk, tenantPk } from './keys.js';
+import { controlPk, memberSk } from './keys.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export interface MembershipCheckOptions {
@@ -47,7 +47,7 @@ export function createMembershipCheck(options: MembershipCheckOptions): Membersh
     const { Item } = await options.client.send(
       new GetCommand({
         TableName: options.tableName,
-        Key: { PK: tenantPk(tenantId), SK: memberSk(userId) },
+        Key: { PK: controlPk(tenantId), SK: memberSk(userId) },
         ProjectionExpression: '#role',
         ExpressionAttributeNames: { '#role': 'role' },
       }),

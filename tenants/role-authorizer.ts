@@ -13,7 +13,7 @@ import {
   ROLE_ID_PATTERN,
 } from '../policy/index.js';
 import { PermissionDeniedError, TenantsConfigError } from './errors.js';
-import { roleSk, tenantPk } from './keys.js';
+import { controlPk, roleSk } from './keys.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export interface RoleAuthorizerOptions {
@@ -67,7 +67,7 @@ export function createRoleAuthorizer(options: RoleAuthorizerOptions): RoleAuthor
     const { Item } = await clientFor(ctx).send(
       new GetCommand({
         TableName: tableName,
-        Key: { PK: tenantPk(ctx.tenantId), SK: roleSk(ctx.role) },
+        Key: { PK: controlPk(ctx.tenantId), SK: roleSk(ctx.role) },
       }),
     );
     if (!Item) return undefined;

@@ -1,14 +1,19 @@
 /**
- * Role administration for tenant admins (actions `roles:*`), with the caller's tenant-scoped
- * credentials. Every write is validated by the policy engine first (`PolicyValidationError`, one issue
- * per field) and runs as a guarded write: the caller's permission and the write's own condition (absent
- * for create; at the expected version for update and delete; no member still assigned for delete)
- * commit together or not at all. Unlike `RolesStore`, an update changes only the document fields, so
- * the role's member count (`assigned`, kept by membership writes) survives it.
+ * Role administration (actions `roles:*`). Roles live in the tenant's control partition, which
+ * tenant-scoped credentials cannot write, so this service writes with the function's own role
+ * (`client`); the tenant always comes from the verified authorizer context.
+ *
+ * Every write is validated by the policy engine first (`PolicyValidationError`, one issue per field)
+ * and runs as a guarded write: the caller's permission and the write's own condition (absent for
+ * create; at the expected version for update and delete; no member still assigned for delete) commit
+ * together or not at all. Only `admin` is unbounded: anyone else may create, rewrite or delete only a
+ * role whose every permission they hold — before and after an update (rights.ts) — with their own
+ * role pinned at the version that decision read. Unlike `RolesStore`, an update changes only the
+ * document fields, so the role's member count (`assigned`, kept by membership writes) survives it.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
+import type { TenantContext } from '../authorizer/index.js';
 import {
   BuiltInRoleId,
   compileRole,
@@ -23,8 +28,9 @@ import {
   WriteConditionError,
 } from './errors.js';
 import { createTenantGuardedWriter, type TransactItem } from './guarded-write.js';
-import { ROLE_SK_PREFIX, roleSk, tenantPk } from './keys.js';
+import { controlPk, ROLE_SK_PREFIX, roleSk } from './keys.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
+import { assertHolds, isAdmin, readStoredRole, type StoredRole } from './rights.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
 import { roleItem } from './roles-store.js';
 
@@ -42,11 +48,11 @@ export interface RoleInput {
 }
 
 export interface RolesAdminOptions {
+  /** The function's own role: it may write the control partitions (tenant credentials may not). */
+  readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   /** For reads (`roles:list`). */
   readonly roles: RoleAuthorizer;
-  /** Default: `tenantDynamoClient(ctx)`, the caller's tenant-scoped credentials. */
-  readonly clientFor?: (ctx: TenantContext) => DynamoDBDocumentClient;
 }
 
 export interface RolesAdmin {
@@ -64,15 +70,25 @@ const num = (v: AttributeValue | undefined) => (v?.N === undefined ? undefined :
 /** @throws TenantsConfigError listing every invalid option. */
 export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
   const issues: string[] = [];
-  tableOptionIssues(options, issues, false);
+  tableOptionIssues(options, issues);
   if (typeof options?.roles?.enforce !== 'function') issues.push('roles must be a RoleAuthorizer');
   if (issues.length > 0) throw new TenantsConfigError(issues);
-  const { tableName, roles } = options;
-  const clientFor = options.clientFor ?? ((ctx: TenantContext) => tenantDynamoClient(ctx));
+  const { client, tableName, roles } = options;
 
-  const guarded = createTenantGuardedWriter({ tableName, clientFor });
-  const write = (ctx: TenantContext, action: string, item: TransactItem) =>
-    guarded(ctx, action, [item]);
+  const guarded = createTenantGuardedWriter({ tableName, clientFor: () => client });
+  const write = (
+    ctx: TenantContext,
+    action: string,
+    item: TransactItem,
+    actor: StoredRole | undefined,
+  ) => guarded(ctx, action, [item], actor ? { roleVersion: actor.version } : undefined);
+  /** The caller's role as stored now; none is needed (nor pinned) for an admin. */
+  const actorRole = (ctx: TenantContext, action: string) =>
+    isAdmin(ctx)
+      ? Promise.resolve(undefined)
+      : readStoredRole(client, tableName, ctx.tenantId, ctx.role, action);
+  const stored = (ctx: TenantContext, roleId: string, action: string) =>
+    readStoredRole(client, tableName, ctx.tenantId, roleId, action);
 
   /** A failed versioned write: gone (404) or at another version (409), from the item as it was. */
   const versionFailure = (
@@ -101,10 +117,10 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
   return {
     async list(ctx) {
       await roles.enforce(ctx, 'roles:list');
-      const items = await queryAll(clientFor(ctx), {
+      const items = await queryAll(client, {
         TableName: tableName,
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
-        ExpressionAttributeValues: { ':pk': tenantPk(ctx.tenantId), ':role': ROLE_SK_PREFIX },
+        ExpressionAttributeValues: { ':pk': controlPk(ctx.tenantId), ':role': ROLE_SK_PREFIX },
       });
       return items.map((item) => ({
         tenantId: String(item.tenantId),
@@ -126,17 +142,24 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
         deny: input.deny ?? [],
         version: 1,
       };
-      const item = roleItem(doc as unknown as RoleDocument);
-      if (isReservedRoleId(item.roleId as string))
-        throw new ReservedRoleError(item.roleId as string, 'create');
+      const compiled = compileRole(doc);
+      const item = roleItem(compiled);
+      if (isReservedRoleId(compiled.roleId)) throw new ReservedRoleError(compiled.roleId, 'create');
+      const actor = await actorRole(ctx, 'roles:create');
+      assertHolds(ctx, 'roles:create', actor, { roleId: compiled.roleId, compiled });
       try {
-        await write(ctx, 'roles:create', {
-          Put: {
-            TableName: tableName,
-            Item: { ...item, assigned: 0 },
-            ConditionExpression: 'attribute_not_exists(PK)',
+        await write(
+          ctx,
+          'roles:create',
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...item, assigned: 0 },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
           },
-        });
+          actor,
+        );
       } catch (error) {
         if (error instanceof WriteConditionError) {
           throw new ConflictError('already-exists', `role ${String(item.roleId)} already exists`, {
@@ -163,24 +186,44 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
         version: valid ? (expected as number) + 1 : -1,
       });
       const version = next.version - 1;
+      const [actor, current] = await Promise.all([
+        actorRole(ctx, 'roles:update'),
+        stored(ctx, roleId, 'roles:update'),
+      ]);
+      if (!current) throw new RoleNotFoundError(ctx.tenantId, roleId);
+      if (current.version !== version)
+        throw new ConflictError(
+          'stale-version',
+          `role ${roleId} is at version ${current.version}, not ${version}`,
+        );
+      // Before and after: rewriting a role one does not hold entirely is as much beyond one's rights as
+      // widening one. The write's own condition pins this version.
+      assertHolds(ctx, 'roles:update', actor, { roleId, compiled: current.compiled });
+      assertHolds(ctx, 'roles:update', actor, { roleId, compiled: next });
       try {
-        await write(ctx, 'roles:update', {
-          Update: {
-            TableName: tableName,
-            Key: { PK: tenantPk(ctx.tenantId), SK: roleSk(roleId) },
-            UpdateExpression: 'SET #name = :name, #allow = :allow, #deny = :deny, version = :next',
-            ConditionExpression: 'attribute_exists(PK) AND version = :expected',
-            ExpressionAttributeNames: { '#name': 'name', '#allow': 'allow', '#deny': 'deny' },
-            ExpressionAttributeValues: {
-              ':name': next.name,
-              ':allow': [...next.allow],
-              ':deny': [...next.deny],
-              ':next': next.version,
-              ':expected': version,
+        await write(
+          ctx,
+          'roles:update',
+          {
+            Update: {
+              TableName: tableName,
+              Key: { PK: controlPk(ctx.tenantId), SK: roleSk(roleId) },
+              UpdateExpression:
+                'SET #name = :name, #allow = :allow, #deny = :deny, version = :next',
+              ConditionExpression: 'attribute_exists(PK) AND version = :expected',
+              ExpressionAttributeNames: { '#name': 'name', '#allow': 'allow', '#deny': 'deny' },
+              ExpressionAttributeValues: {
+                ':name': next.name,
+                ':allow': [...next.allow],
+                ':deny': [...next.deny],
+                ':next': next.version,
+                ':expected': version,
+              },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
-        });
+          actor,
+        );
       } catch (error) {
         if (error instanceof WriteConditionError)
           throw versionFailure(error, ctx.tenantId, roleId, version);
@@ -200,17 +243,27 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
       if (isReservedRoleId(roleId)) throw new ReservedRoleError(roleId, 'delete');
       // Validated like any role field, so a bad version is a 400 naming `version`.
       compileRole({ tenantId: ctx.tenantId, roleId, name: roleId, allow: [], version });
+      const [actor, current] = await Promise.all([
+        actorRole(ctx, 'roles:delete'),
+        stored(ctx, roleId, 'roles:delete'),
+      ]);
+      assertHolds(ctx, 'roles:delete', actor, { roleId, compiled: current?.compiled });
       try {
-        await write(ctx, 'roles:delete', {
-          Delete: {
-            TableName: tableName,
-            Key: { PK: tenantPk(ctx.tenantId), SK: roleSk(roleId) },
-            ConditionExpression:
-              'attribute_exists(PK) AND version = :expected AND (attribute_not_exists(assigned) OR assigned = :zero)',
-            ExpressionAttributeValues: { ':expected': version, ':zero': 0 },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        await write(
+          ctx,
+          'roles:delete',
+          {
+            Delete: {
+              TableName: tableName,
+              Key: { PK: controlPk(ctx.tenantId), SK: roleSk(roleId) },
+              ConditionExpression:
+                'attribute_exists(PK) AND version = :expected AND (attribute_not_exists(assigned) OR assigned = :zero)',
+              ExpressionAttributeValues: { ':expected': version, ':zero': 0 },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
           },
-        });
+          actor,
+        );
       } catch (error) {
         if (error instanceof WriteConditionError)
           throw versionFailure(error, ctx.tenantId, roleId, version as number);

@@ -1,5 +1,5 @@
 /**
- * Roles in the single table: `PK = TENANT#<tenantId>`, `SK = ROLE#<roleId>`. Every write is
+ * Roles in the single table: `PK = CONTROL#<tenantId>` (the control partition), `SK = ROLE#<roleId>`. Every write is
  * validated by the policy engine first and is conditional: create only if absent, update and delete
  * only at the expected version — a stale version is a conflict, never a silent overwrite.
  */
@@ -23,7 +23,7 @@ import {
   RoleNotFoundError,
   TenantsConfigError,
 } from './errors.js';
-import { ROLE_SK_PREFIX, roleSk, tenantPk } from './keys.js';
+import { controlPk, ROLE_SK_PREFIX, roleSk } from './keys.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
 
 /**
@@ -35,7 +35,7 @@ import { queryAll, tableOptionIssues } from './query-all.js';
 export function roleItem(doc: RoleDocument): Record<string, unknown> {
   const role = compileRole(doc);
   return {
-    PK: tenantPk(role.tenantId),
+    PK: controlPk(role.tenantId),
     SK: roleSk(role.roleId),
     type: 'role',
     tenantId: role.tenantId,
@@ -134,7 +134,7 @@ export function createRolesStore(options: RolesStoreOptions): RolesStore {
       const { Item } = await client.send(
         new GetCommand({
           TableName: tableName,
-          Key: { PK: tenantPk(tenantId), SK: roleSk(roleId) },
+          Key: { PK: controlPk(tenantId), SK: roleSk(roleId) },
         }),
       );
       return Item ? toDocument(Item) : undefined;
@@ -143,7 +143,7 @@ export function createRolesStore(options: RolesStoreOptions): RolesStore {
       const items = await queryAll(client, {
         TableName: tableName,
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
-        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':role': ROLE_SK_PREFIX },
+        ExpressionAttributeValues: { ':pk': controlPk(tenantId), ':role': ROLE_SK_PREFIX },
       });
       return items.map(toDocument);
     },
@@ -180,7 +180,7 @@ export function createRolesStore(options: RolesStoreOptions): RolesStore {
         await client.send(
           new DeleteCommand({
             TableName: tableName,
-            Key: { PK: tenantPk(tenantId), SK: roleSk(roleId) },
+            Key: { PK: controlPk(tenantId), SK: roleSk(roleId) },
             // A role still held by members cannot go: they would be left with a role that grants nothing.
             ConditionExpression:
               'attribute_exists(PK) AND version = :expected AND (attribute_not_exists(assigned) OR assigned = :zero)',

@@ -23,7 +23,7 @@ import { isTenantId } from '../authorizer/index.js';
 import { BuiltInRoleId } from '../policy/index.js';
 import { builtInRoleItems } from './builtin-roles.js';
 import type { Tokens, UserDirectory } from './directory.js';
-import { tokenSubject } from './directory.js';
+import { tokenGroups, tokenSubject } from './directory.js';
 import {
   ConflictError,
   InvalidInputError,
@@ -33,15 +33,16 @@ import {
   TenantsConfigError,
 } from './errors.js';
 import {
+  CONTROL_PK_PREFIX,
+  controlPk,
   GSI1,
   memberSk,
   PROFILE_SK,
   roleSk,
-  TENANT_PK_PREFIX,
   TENANT_SK,
-  tenantPk,
   userPk,
 } from './keys.js';
+import { isRefreshToken, MAX_REFRESH_TOKEN_LENGTH } from './limits.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
 
 /** Longest tenant name accepted. */
@@ -106,7 +107,20 @@ export interface TenantService {
 
 const defaultTenantId = () => randomBytes(9).toString('base64url');
 
-/** The membership item: `TENANT#t` / `USER#u`, inverted by GSI1 for "my tenants". */
+const REFRESH_TOKEN_PROBLEM = `must be a refresh token (at most ${MAX_REFRESH_TOKEN_LENGTH} characters)`;
+
+/** A tenant item this user created and whose creation has not finished: the only one to resume. */
+const isOwnUnfinished = (item: Record<string, unknown> | undefined, userId: string) =>
+  item?.type === 'tenant' && item.createdBy === userId && item.status === 'creating';
+
+/** A GSI1 entry that is the user's membership item itself, in a tenant's control partition. */
+const isMembershipOf = (userId: string) => (item: Record<string, unknown>) =>
+  isTenantId(item.tenantId) &&
+  item.PK === controlPk(item.tenantId) &&
+  item.SK === memberSk(userId) &&
+  item.userId === userId;
+
+/** The membership item: `CONTROL#t` / `USER#u`, inverted by GSI1 for "my tenants". */
 export function membershipItem(input: {
   tenantId: string;
   userId: string;
@@ -116,10 +130,10 @@ export function membershipItem(input: {
   joinedAt: string;
 }): Record<string, unknown> {
   return {
-    PK: tenantPk(input.tenantId),
+    PK: controlPk(input.tenantId),
     SK: memberSk(input.userId),
     GSI1PK: userPk(input.userId),
-    GSI1SK: tenantPk(input.tenantId),
+    GSI1SK: controlPk(input.tenantId),
     type: 'membership',
     tenantId: input.tenantId,
     userId: input.userId,
@@ -172,7 +186,7 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
           {
             Update: {
               TableName: tableName,
-              Key: { PK: tenantPk(tenantId), SK: TENANT_SK },
+              Key: { PK: controlPk(tenantId), SK: TENANT_SK },
               UpdateExpression: 'SET #status = :active',
               ExpressionAttributeNames: { '#status': 'status' },
               ExpressionAttributeValues: { ':active': 'active' },
@@ -201,18 +215,21 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
           field: 'name',
           message: `must be 1 to ${MAX_TENANT_NAME_LENGTH} characters`,
         });
-      if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken === ''))
-        problems.push({ field: 'refreshToken', message: 'must be a non-empty string' });
+      if (refreshToken !== undefined && !isRefreshToken(refreshToken))
+        problems.push({ field: 'refreshToken', message: REFRESH_TOKEN_PROBLEM });
       if (problems.length > 0) throw new InvalidInputError(problems);
 
       let tenant: Tenant;
       let resumed = false;
       const pending = (await get(userPk(userId), PROFILE_SK))?.pendingTenant;
-      const pendingItem =
-        typeof pending === 'string' ? await get(tenantPk(pending), TENANT_SK) : undefined;
-      if (typeof pending === 'string' && pendingItem) {
-        // An earlier call stopped half-way: finish that tenant rather than start a second one.
-        tenant = { tenantId: pending, name: String(pendingItem.name) };
+      const pendingItem = isTenantId(pending)
+        ? await get(controlPk(pending), TENANT_SK)
+        : undefined;
+      if (isTenantId(pending) && isOwnUnfinished(pendingItem, userId)) {
+        // An earlier call of this user stopped half-way: finish that tenant, not a second one. Only a
+        // tenant this user created and that is still being created: a marker naming anything else
+        // (however it got there) must never hand over another tenant's admin role.
+        tenant = { tenantId: pending, name: String(pendingItem?.name) };
         resumed = true;
       } else {
         const tenantId = newTenantId();
@@ -231,7 +248,7 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
                   Put: {
                     TableName: tableName,
                     Item: {
-                      PK: tenantPk(tenantId),
+                      PK: controlPk(tenantId),
                       SK: TENANT_SK,
                       type: 'tenant',
                       tenantId,
@@ -264,13 +281,21 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
                   },
                 })),
                 {
-                  // Creates the profile if the sign-up trigger never wrote it.
+                  // Creates the profile if the sign-up trigger never wrote it. A marker that cannot be
+                  // resumed (read above) is replaced in the same transaction; any other marker means a
+                  // concurrent creation, which this one must not overtake.
                   Update: {
                     TableName: tableName,
                     Key: { PK: userPk(userId), SK: PROFILE_SK },
                     UpdateExpression: 'SET pendingTenant = :t',
-                    ConditionExpression: 'attribute_not_exists(pendingTenant)',
-                    ExpressionAttributeValues: { ':t': tenantId },
+                    ConditionExpression:
+                      pending === undefined
+                        ? 'attribute_not_exists(pendingTenant)'
+                        : 'attribute_not_exists(pendingTenant) OR pendingTenant = :stale',
+                    ExpressionAttributeValues: {
+                      ':t': tenantId,
+                      ...(pending === undefined ? {} : { ':stale': pending }),
+                    },
                   },
                 },
               ],
@@ -309,9 +334,11 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
         TableName: tableName,
         IndexName: GSI1,
         KeyConditionExpression: 'GSI1PK = :u AND begins_with(GSI1SK, :t)',
-        ExpressionAttributeValues: { ':u': userPk(userId), ':t': TENANT_PK_PREFIX },
+        ExpressionAttributeValues: { ':u': userPk(userId), ':t': CONTROL_PK_PREFIX },
       });
-      return items.map((item) => ({
+      // Only real membership items: an index entry is whatever item carries these GSI1 keys, and only
+      // the control partition (which no tenant credentials can write) holds memberships.
+      return items.filter(isMembershipOf(userId)).map((item) => ({
         tenantId: String(item.tenantId),
         name: String(item.tenantName ?? item.tenantId),
         role: String(item.role),
@@ -323,20 +350,23 @@ export function createTenantService(options: TenantServiceOptions): TenantServic
       const problems: { field: string; message: string }[] = [];
       if (!isTenantId(tenantId))
         problems.push({ field: 'tenantId', message: 'must be 1 to 64 of A-Z a-z 0-9 _ -' });
-      if (typeof refreshToken !== 'string' || refreshToken === '')
-        problems.push({ field: 'refreshToken', message: 'is required' });
+      if (!isRefreshToken(refreshToken))
+        problems.push({ field: 'refreshToken', message: REFRESH_TOKEN_PROBLEM });
       if (problems.length > 0) throw new InvalidInputError(problems);
-      // The verified token's groups first: no table read, no Cognito call for a tenant never joined.
+      // The verified token's groups first. A member invited a moment ago holds a token without the
+      // new group: their refreshed token (from Cognito, for this very user) is asked before refusing.
       if (!groups.includes(tenantId)) {
-        throw new TenantAccessError('not-in-groups', `tenant ${tenantId} is not one of yours`);
+        const fresh = await refreshFor(userId, refreshToken);
+        if (!tokenGroups(fresh.idToken).includes(tenantId))
+          throw new TenantAccessError('not-in-groups', `tenant ${tenantId} is not one of yours`);
       }
-      const membership = await get(tenantPk(tenantId), memberSk(userId));
+      const membership = await get(controlPk(tenantId), memberSk(userId));
       if (!membership) {
         throw new NotFoundError('member', `no membership in tenant ${tenantId}`);
       }
       const role = String(membership.role);
       // The role must still exist (a custom role could be corrupt or removed by hand).
-      if (!(await get(tenantPk(tenantId), roleSk(role)))) {
+      if (!(await get(controlPk(tenantId), roleSk(role)))) {
         throw new NotFoundError('tenant', `role ${role} of tenant ${tenantId} is missing`);
       }
       await directory.setActiveTenant(userId, tenantId, role);

@@ -1,17 +1,18 @@
 /**
  * MembersFunction (`members:*`): list, invite by email, change a member's role, remove a member.
- * Table writes use the caller's tenant-scoped credentials; Cognito group and attribute calls use this
- * function's own role (the only admin actions it is granted in template.yaml).
+ * Everything runs with this function's own role: the table's control partitions (memberships, role
+ * counts), which tenant credentials cannot write, and the Cognito admin actions template.yaml grants.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createMembersService, createRoleAuthorizer } from '../../tenants/index.js';
-import { userDirectory } from '../clients.js';
+import { ownTableClient, userDirectory } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 import { createRouter, json, tenantOf } from '../http.js';
 
 const config = readControlPlaneConfig(process.env, true);
 const logger = new Logger({ serviceName: config.serviceName });
 const members = createMembersService({
+  client: ownTableClient(),
   tableName: config.tableName,
   roles: createRoleAuthorizer({ tableName: config.tableName, ttlMs: config.roleCacheTtlMs }),
   directory: userDirectory(config),

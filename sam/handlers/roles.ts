@@ -1,16 +1,19 @@
 /**
  * RolesFunction (`roles:*`): list, create, update (optimistic `version`), delete (`?version=N`; a role
  * still assigned cannot be deleted). Validation errors come from the policy engine, one per field.
- * Everything runs with the caller's tenant-scoped credentials: this function has no table access.
+ * Writes run with this function's own role (roles live in the control partitions, which tenant
+ * credentials cannot write); no one but an admin writes a role beyond their own.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createRoleAuthorizer, createRolesAdmin, InvalidInputError } from '../../tenants/index.js';
+import { ownTableClient } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 import { createRouter, json, tenantOf } from '../http.js';
 
 const config = readControlPlaneConfig(process.env);
 const logger = new Logger({ serviceName: config.serviceName });
 const roles = createRolesAdmin({
+  client: ownTableClient(),
   tableName: config.tableName,
   roles: createRoleAuthorizer({ tableName: config.tableName, ttlMs: config.roleCacheTtlMs }),
 });

@@ -126,7 +126,10 @@ describe('coverage: no one grants more than they hold', () => {
 
   it('stays fast on the largest roles (1,000 patterns each)', () => {
     const big = Array.from({ length: 1000 }, (_, i) => `s${i}:*:read`);
-    const holder = role(['*'], Array.from({ length: 1000 }, (_, i) => `d${i}:*:*`));
+    const holder = role(
+      ['*'],
+      Array.from({ length: 1000 }, (_, i) => `d${i}:*:*`),
+    );
     const target = role(big);
     // Correctness only (no timing assertion): every piece meets no deny, so it is covered.
     expect(coverage(holder, target).covered).toBe(true);
