@@ -29,14 +29,15 @@ const foreign = createTestKey();
 const handler = createAuthorizer({
   userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
   identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+  developerProviderName: 'login.tenantgate',
   jwksFetcher: staticJwksFetcher({ [jwksUriOf(TEST_POOL_ID)]: jwksOf(key) }),
   credentials: {
-    get: async (_token, verified) => ({
-      identityId: `us-east-1:${verified.sub}`,
+    get: async (principal) => ({
+      identityId: `us-east-1:${principal.userId}`,
       credentials: {
         accessKeyId: 'ASIAPROP',
         secretAccessKey: 'secret',
-        sessionToken: `session-for-${String(verified.payload['custom:tenant_id'])}`,
+        sessionToken: `session-for-${principal.tenantId}`,
         expiration: new Date(Date.now() + 3600e3),
       },
       cached: false,

@@ -1,94 +1,94 @@
 import {
   CognitoIdentityClient,
   GetCredentialsForIdentityCommand,
-  GetIdCommand,
+  GetOpenIdTokenForDeveloperIdentityCommand,
   TooManyRequestsException,
 } from '@aws-sdk/client-cognito-identity';
 import { fc, test } from '@fast-check/vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect } from 'vitest';
-import { createCredentialsProvider, createLruCache } from '../../authorizer/credentials.js';
+import {
+  type CredentialsPrincipal,
+  createCredentialsProvider,
+  createLruCache,
+} from '../../authorizer/credentials.js';
 import { CredentialsUnavailableError } from '../../authorizer/errors.js';
-import type { VerifiedIdToken } from '../../authorizer/types.js';
 
 const POOL_ID = 'eu-west-1:0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
-const PROVIDER = 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool1';
-const TAG_CLAIMS = ['custom:tenant_id', 'custom:dept', 'sub'];
+const DEV = 'login.tenantgate';
+const PROVIDERS = [
+  'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool1',
+  'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool1"',
+];
 const T0 = 1_700_000_000_000;
-
-interface Request {
-  readonly user: string;
-  readonly tenant: string;
-  /** `undefined`: the claim is absent (distinct from `''` and `null`). */
-  readonly dept: string | null | undefined;
-}
 
 // Few users and short values from an alphabet of delimiters: collisions of naive keys, cache hits
 // and evictions all happen often.
 const valueArb = fc.oneof(
-  fc.constantFrom('acme', 'beta', ''),
-  fc.string({ maxLength: 3, unit: fc.constantFrom('a', '|', '"', ',', '[', ']', '\\', ':') }),
+  fc.constantFrom('acme', 'beta', 'a'),
+  fc.string({
+    minLength: 1,
+    maxLength: 3,
+    unit: fc.constantFrom('a', '|', '"', ',', '[', ']', '\\', ':'),
+  }),
 );
-const requestArb: fc.Arbitrary<Request> = fc.record({
-  user: fc.constantFrom('u1', 'u2', 'u|1'),
-  tenant: valueArb,
-  dept: fc.oneof(fc.constant(undefined), fc.constant(null), valueArb),
+const requestArb: fc.Arbitrary<CredentialsPrincipal> = fc.record({
+  providerName: fc.constantFrom(...PROVIDERS),
+  userId: fc.constantFrom('u1', 'u2', 'u|1', 'u1:a'),
+  tenantId: valueArb,
 });
 
 /**
- * A small key space (2 × 2 × 3 keys, each pair one delimiter or one absence apart) so that evicted,
- * recently read and expired keys come back often.
+ * A small key space (2 × 2 × 2 keys, each pair one delimiter apart) so that evicted, recently read and
+ * expired keys come back often.
  */
-const smallRequestArb: fc.Arbitrary<Request> = fc.record({
-  user: fc.constantFrom('u1', 'u|1'),
-  tenant: fc.constantFrom('acme', 'a|b'),
-  dept: fc.constantFrom(undefined, null, ''),
+const smallRequestArb: fc.Arbitrary<CredentialsPrincipal> = fc.record({
+  providerName: fc.constantFrom(...PROVIDERS),
+  userId: fc.constantFrom('u1', 'u|1'),
+  tenantId: fc.constantFrom('acme', 'a|b'),
 });
 
-const claimsOf = (r: Request, nonce: number): Record<string, unknown> => ({
-  sub: r.user,
-  'custom:tenant_id': r.tenant,
-  ...(r.dept === undefined ? {} : { 'custom:dept': r.dept }),
-  // Not a principal tag: two tokens with the same tags still differ, as real tokens do.
-  jti: nonce,
-});
-/** The principal tags the identity pool would bake in: exactly the mapped claims present. */
-const tagsOf = (claims: Record<string, unknown>) =>
-  JSON.stringify(TAG_CLAIMS.map((c) => (Object.hasOwn(claims, c) ? [c, claims[c]] : [c])));
-const verifiedOf = (claims: Record<string, unknown>): VerifiedIdToken => ({
-  payload: Object.freeze(claims),
-  userPoolId: 'eu-west-1_Pool1',
-  providerName: PROVIDER,
-  sub: claims.sub as string,
-  exp: T0 / 1000 + 7200,
-});
-const identityIdOf = (sub: string) => `eu-west-1:${JSON.stringify(sub)}`;
+/** The principal tags the authorizer asks for, and so what the session must carry. */
+const tagsOf = (p: CredentialsPrincipal) =>
+  JSON.stringify({ tenant_id: p.tenantId, user_id: p.userId });
+const loginOf = (p: CredentialsPrincipal) => `${p.providerName}:${p.userId}`;
+const identityIdOf = (login: string) => `eu-west-1:${JSON.stringify(login)}`;
 
 const client = new CognitoIdentityClient({ region: 'eu-west-1', maxAttempts: 1 });
 const mock = mockClient(client);
 
 /**
- * A fake identity pool: GetId maps the token's sub to an IdentityId, GetCredentialsForIdentity
- * mints credentials whose session token encodes the principal tags of the token it was given,
- * with a lifetime taken in turn from `lifetimesSeconds` and a throttle taken in turn from `throttle`.
+ * A fake identity pool: GetOpenIdTokenForDeveloperIdentity maps the developer login to an IdentityId
+ * and puts the tags it was asked for into the token; GetCredentialsForIdentity mints credentials whose
+ * session token encodes the tags of the token it was given, with a lifetime taken in turn from
+ * `lifetimesSeconds` and a throttle taken in turn from `throttle`.
  */
 function fakePool(clock: () => number, lifetimesSeconds: readonly number[], throttle: boolean[]) {
-  const state = { minted: 0, getCredentialsCalls: 0, getIdCalls: 0, violations: [] as string[] };
-  const tokenIn = (input: { Logins?: Record<string, string> }) =>
-    JSON.parse(input.Logins?.[PROVIDER] ?? 'null') as Record<string, unknown>;
+  const state = { minted: 0, getCredentialsCalls: 0, tokenCalls: 0, violations: [] as string[] };
   mock.reset();
-  mock.on(GetIdCommand).callsFake((input) => {
-    state.getIdCalls += 1;
-    return { IdentityId: identityIdOf(tokenIn(input).sub as string) };
+  mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake((input) => {
+    state.tokenCalls += 1;
+    const login = input.Logins?.[DEV] as string;
+    const tags = input.PrincipalTags as Record<string, string>;
+    return {
+      IdentityId: identityIdOf(login),
+      Token: JSON.stringify({
+        sub: identityIdOf(login),
+        tags: { tenant_id: tags.tenant_id, user_id: tags.user_id },
+      }),
+    };
   });
   mock.on(GetCredentialsForIdentityCommand).callsFake((input) => {
     const call = state.getCredentialsCalls++;
     if (throttle[call % throttle.length]) {
       throw new TooManyRequestsException({ message: 'rate exceeded', $metadata: {} });
     }
-    const claims = tokenIn(input);
-    if (input.IdentityId !== identityIdOf(claims.sub as string)) {
-      state.violations.push(`IdentityId ${input.IdentityId} used with the token of ${claims.sub}`);
+    const token = JSON.parse(input.Logins?.['cognito-identity.amazonaws.com'] ?? 'null') as {
+      sub: string;
+      tags: Record<string, string>;
+    };
+    if (input.IdentityId !== token.sub) {
+      state.violations.push(`IdentityId ${input.IdentityId} used with the token of ${token.sub}`);
     }
     state.minted += 1;
     const lifetime = lifetimesSeconds[state.minted % lifetimesSeconds.length] ?? 3600;
@@ -97,7 +97,7 @@ function fakePool(clock: () => number, lifetimesSeconds: readonly number[], thro
       Credentials: {
         AccessKeyId: `ASIA${state.minted}`,
         SecretKey: 'secret',
-        SessionToken: tagsOf(claims),
+        SessionToken: JSON.stringify(token.tags),
         Expiration: new Date(clock() + lifetime * 1000),
       },
     };
@@ -128,30 +128,25 @@ describe('credentials provider properties', () => {
       const provider = createCredentialsProvider({
         client,
         identityPoolId: POOL_ID,
-        principalTagClaims: TAG_CLAIMS,
+        developerProviderName: DEV,
         refreshMarginSeconds: margin,
         maxEntries,
-        identityIdMaxEntries: 2,
         now: () => t,
         sleep: async () => {},
         random: () => 0.5,
       });
-      let nonce = 0;
       for (const batch of batches) {
         // Every request of a batch is in flight at once: single flight and joiners are exercised.
-        const claims = batch.requests.map((r) => claimsOf(r, nonce++));
-        const settled = await Promise.allSettled(
-          claims.map((c) => provider.get(JSON.stringify(c), verifiedOf(c))),
-        );
+        const settled = await Promise.allSettled(batch.requests.map((r) => provider.get(r)));
         settled.forEach((outcome, i) => {
-          const own = claims[i] as Record<string, unknown>;
+          const own = batch.requests[i] as CredentialsPrincipal;
           if (outcome.status === 'rejected') {
             expect(outcome.reason).toBeInstanceOf(CredentialsUnavailableError);
             return;
           }
           const { credentials, identityId } = outcome.value;
           expect(credentials.sessionToken).toBe(tagsOf(own));
-          expect(identityId).toBe(identityIdOf(own.sub as string));
+          expect(identityId).toBe(identityIdOf(loginOf(own)));
           expect(credentials.expiration.getTime() - t).toBeGreaterThanOrEqual(margin * 1000);
         });
         t += batch.advanceSeconds * 1000;
@@ -184,7 +179,7 @@ describe('credentials provider properties', () => {
       const provider = createCredentialsProvider({
         client,
         identityPoolId: POOL_ID,
-        principalTagClaims: TAG_CLAIMS,
+        developerProviderName: DEV,
         refreshMarginSeconds: margin,
         maxEntries,
         now: () => t,
@@ -193,10 +188,8 @@ describe('credentials provider properties', () => {
       // The model: key → expiry, in recency order; never more than maxEntries.
       const model = new Map<string, number>();
       let minted = 0;
-      const users = new Set<string>();
       for (const [r, advanceSeconds] of steps) {
-        const claims = claimsOf(r, 0);
-        const key = tagsOf(claims);
+        const key = JSON.stringify([r.providerName, r.userId, r.tenantId]);
         const expiry = model.get(key);
         model.delete(key);
         let expected: 'hit' | 'miss' | 'refused';
@@ -215,9 +208,7 @@ describe('credentials provider properties', () => {
             }
           } else expected = 'refused';
         }
-        users.add(r.user);
-
-        const outcome = await provider.get(JSON.stringify(claims), verifiedOf(claims)).then(
+        const outcome = await provider.get(r).then(
           (value) => (value.cached ? 'hit' : 'miss'),
           (error: unknown) => {
             expect(error).toBeInstanceOf(CredentialsUnavailableError);
@@ -229,8 +220,8 @@ describe('credentials provider properties', () => {
         t += advanceSeconds * 1000;
       }
       expect(pool.minted).toBe(minted);
-      // The IdentityId cache (default bound) asks GetId once per user, ever.
-      expect(pool.getIdCalls).toBe(users.size);
+      // Never more OpenID tokens than credentials: a refresh may reuse one, a miss needs at most one.
+      expect(pool.tokenCalls).toBeLessThanOrEqual(minted);
       expect(pool.violations).toEqual([]);
     },
   );

@@ -3,6 +3,8 @@ import {
   GetCredentialsForIdentityCommand,
   type GetCredentialsForIdentityCommandOutput,
   GetIdCommand,
+  GetOpenIdTokenForDeveloperIdentityCommand,
+  type GetOpenIdTokenForDeveloperIdentityCommandInput,
   InternalErrorException,
   InvalidParameterException,
   LimitExceededException,
@@ -13,40 +15,30 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  type CredentialsPrincipal,
   type CredentialsProviderOptions,
   classifyCognitoError,
   createCredentialsProvider,
   createLruCache,
 } from '../../authorizer/credentials.js';
 import { AuthorizerConfigError, CredentialsUnavailableError } from '../../authorizer/errors.js';
-import type { AuthorizerObserver, VerifiedIdToken } from '../../authorizer/types.js';
+import type { AuthorizerObserver } from '../../authorizer/types.js';
 
 const POOL_ID = 'us-east-1:0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
-const USER_POOL = 'us-east-1_Pool1';
-const PROVIDER = `cognito-idp.us-east-1.amazonaws.com/${USER_POOL}`;
+const DEV = 'login.tenantgate';
+const PROVIDER = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1';
+const OTHER_PROVIDER = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool2';
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
-type Claims = Record<string, unknown> & { sub: string };
-
-/** The token is opaque to the provider; here it is the claims' JSON, so the mock can read them. */
-const tokenOf = (claims: Claims) => `eyJ.${JSON.stringify(claims)}`;
-const claimsOf = (token: string): Claims => JSON.parse(token.slice(4)) as Claims;
-const verifiedOf = (claims: Claims, providerName = PROVIDER): VerifiedIdToken => ({
-  payload: Object.freeze({ ...claims }),
-  userPoolId: USER_POOL,
-  providerName,
-  sub: claims.sub,
-  exp: T0 / 1000 + 3600,
-});
-const request = (claims: Claims) => [tokenOf(claims), verifiedOf(claims)] as const;
-const alice = (tenant: string, extra: Record<string, unknown> = {}): Claims => ({
-  sub: 'alice',
-  'custom:tenant_id': tenant,
-  ...extra,
-});
-const bob = (tenant: string): Claims => ({ sub: 'bob', 'custom:tenant_id': tenant });
+const principal = (
+  userId: string,
+  tenantId: string,
+  providerName = PROVIDER,
+): CredentialsPrincipal => ({ providerName, userId, tenantId });
+const alice = (tenant: string) => principal('alice', tenant);
+const bob = (tenant: string) => principal('bob', tenant);
 
 const client = new CognitoIdentityClient({ region: 'us-east-1', maxAttempts: 1 });
 const mock = mockClient(client);
@@ -54,30 +46,35 @@ const mock = mockClient(client);
 let t = T0;
 let sleeps: number[] = [];
 let minted = 0;
+let tokens = 0;
 let lifetimeMs = HOUR;
 let events: string[] = [];
 
 const observer: AuthorizerObserver = {
   credentialsCache: (hit) => events.push(`credentials:${hit ? 'hit' : 'miss'}`),
-  identityIdCache: (hit) => events.push(`identity:${hit ? 'hit' : 'miss'}`),
+  openIdTokenCache: (hit) => events.push(`openid:${hit ? 'hit' : 'miss'}`),
   cognitoCall: (op, _ms, outcome) => events.push(`${op}:${outcome}`),
 };
 
-const identityIdOf = (sub: string) => `us-east-1:id-${sub}`;
-const loginsToken = (input: { Logins?: Record<string, string> }) => {
-  const token = input.Logins?.[PROVIDER];
-  if (token === undefined) throw new Error('no Logins for the provider');
-  return token;
+const identityIdOf = (login: string) => `us-east-1:id-${login}`;
+/** The OpenID token is opaque to the provider; here it is JSON, so the fakes can read it back. */
+const openIdFake = (input: GetOpenIdTokenForDeveloperIdentityCommandInput) => {
+  const login = input.Logins?.[DEV];
+  if (login === undefined) throw new Error('no developer login');
+  tokens += 1;
+  return {
+    IdentityId: identityIdOf(login),
+    Token: JSON.stringify({ n: tokens, login, tags: input.PrincipalTags }),
+  };
 };
-const getIdFake = (input: { Logins?: Record<string, string> }) => ({
-  IdentityId: identityIdOf(claimsOf(loginsToken(input)).sub),
-});
-/** Mints credentials whose session token carries the claims of the Logins token. */
+/** Mints credentials whose session token carries the OpenID token's tags. */
 const getCredentialsFake = (input: {
   IdentityId?: string;
   Logins?: Record<string, string>;
 }): GetCredentialsForIdentityCommandOutput => {
-  const token = loginsToken(input);
+  const token = input.Logins?.['cognito-identity.amazonaws.com'];
+  if (token === undefined) throw new Error('no OpenID token in Logins');
+  const { tags } = JSON.parse(token) as { tags: Record<string, string> };
   minted += 1;
   return {
     $metadata: {},
@@ -85,7 +82,7 @@ const getCredentialsFake = (input: {
     Credentials: {
       AccessKeyId: `ASIA${minted}`,
       SecretKey: SECRET,
-      SessionToken: `session:${token}`,
+      SessionToken: `session:${JSON.stringify(tags)}`,
       Expiration: new Date(t + lifetimeMs),
     },
   };
@@ -95,6 +92,7 @@ const make = (options: Partial<CredentialsProviderOptions> = {}) =>
   createCredentialsProvider({
     client,
     identityPoolId: POOL_ID,
+    developerProviderName: DEV,
     refreshMarginSeconds: 900,
     now: () => t,
     sleep: async (ms) => {
@@ -106,7 +104,7 @@ const make = (options: Partial<CredentialsProviderOptions> = {}) =>
   });
 
 const calls = () => ({
-  getId: mock.commandCalls(GetIdCommand).length,
+  openId: mock.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand).length,
   getCredentials: mock.commandCalls(GetCredentialsForIdentityCommand).length,
 });
 
@@ -119,295 +117,246 @@ const rejection = async (promise: Promise<unknown>) => {
   throw new Error('expected a rejection');
 };
 
-/**
- * `rejectsOnce` counts the stub's calls from its creation, so it misfires once calls were made;
- * this closure counts its own.
- */
-const failingOnce = <I, O>(error: Error, then: (input: I) => O) => {
-  let failed = false;
-  return (input: I) => {
-    if (failed) return then(input);
-    failed = true;
-    throw error;
-  };
-};
-
 const sdkError = <E>(Class: new (o: { message: string; $metadata: object }) => E) =>
   new Class({ message: 'from cognito', $metadata: {} });
 
 beforeEach(() => {
   mock.reset();
-  mock.on(GetIdCommand).callsFake(getIdFake);
+  mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake(openIdFake);
   mock.on(GetCredentialsForIdentityCommand).callsFake(getCredentialsFake);
   t = T0;
   sleeps = [];
   minted = 0;
+  tokens = 0;
   lifetimeMs = HOUR;
   events = [];
 });
 
-describe('happy path', () => {
-  it('GetId then GetCredentialsForIdentity with the token in Logins', async () => {
-    const provider = make();
-    const [token, verified] = request(alice('acme'));
-    const result = await provider.get(token, verified);
-
+describe('the developer-authenticated flow', () => {
+  it('GetOpenIdTokenForDeveloperIdentity with the checked tenant and user as tags, then GetCredentialsForIdentity with that token', async () => {
+    const result = await make().get(alice('acme'));
+    const [openId] = mock.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand);
+    expect(openId?.args[0].input).toEqual({
+      IdentityPoolId: POOL_ID,
+      Logins: { [DEV]: `${PROVIDER}:alice` },
+      PrincipalTags: { tenant_id: 'acme', user_id: 'alice' },
+      TokenDuration: 3600,
+    });
+    const [creds] = mock.commandCalls(GetCredentialsForIdentityCommand);
+    expect(creds?.args[0].input).toEqual({
+      IdentityId: identityIdOf(`${PROVIDER}:alice`),
+      Logins: { 'cognito-identity.amazonaws.com': expect.any(String) },
+    });
     expect(result).toEqual({
-      identityId: identityIdOf('alice'),
-      cached: false,
+      identityId: identityIdOf(`${PROVIDER}:alice`),
       credentials: {
         accessKeyId: 'ASIA1',
         secretAccessKey: SECRET,
-        sessionToken: `session:${token}`,
+        sessionToken: 'session:{"tenant_id":"acme","user_id":"alice"}',
         expiration: new Date(T0 + HOUR),
       },
+      cached: false,
     });
-    expect(mock.commandCalls(GetIdCommand)[0]?.args[0].input).toEqual({
-      IdentityPoolId: POOL_ID,
-      Logins: { [PROVIDER]: token },
-    });
-    expect(mock.commandCalls(GetCredentialsForIdentityCommand)[0]?.args[0].input).toEqual({
-      IdentityId: identityIdOf('alice'),
-      Logins: { [PROVIDER]: token },
-    });
-    expect(calls()).toEqual({ getId: 1, getCredentials: 1 });
-    expect(events).toEqual([
-      'credentials:miss',
-      'identity:miss',
-      'GetId:ok',
-      'GetCredentialsForIdentity:ok',
-    ]);
+    expect(calls()).toEqual({ openId: 1, getCredentials: 1 });
+    expect(mock.commandCalls(GetIdCommand)).toHaveLength(0);
   });
 
-  it('passes AccountId to GetId when configured', async () => {
-    await make({ accountId: '123456789012' }).get(...request(alice('acme')));
-    expect(mock.commandCalls(GetIdCommand)[0]?.args[0].input.AccountId).toBe('123456789012');
+  it('tag names and the token duration are options', async () => {
+    await make({ tenantTag: 'tenant', userTag: 'user', openIdTokenSeconds: 7200 }).get(
+      alice('acme'),
+    );
+    expect(
+      mock.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand)[0]?.args[0].input,
+    ).toMatchObject({ PrincipalTags: { tenant: 'acme', user: 'alice' }, TokenDuration: 7200 });
   });
 
   it('hands out copies: mutating a result does not alter the cache', async () => {
     const provider = make();
-    const first = await provider.get(...request(alice('acme')));
-    expect(Object.isFrozen(first)).toBe(true);
+    const first = await provider.get(alice('acme'));
     expect(Object.isFrozen(first.credentials)).toBe(true);
-    first.credentials.expiration.setTime(T0 + 100 * HOUR);
-    const second = await provider.get(...request(alice('acme')));
-    expect(second.cached).toBe(true);
-    expect(second.credentials.expiration.getTime()).toBe(T0 + HOUR);
+    first.credentials.expiration.setTime(0);
+    const again = await provider.get(alice('acme'));
+    expect(again.cached).toBe(true);
+    expect(again.credentials.expiration.getTime()).toBe(T0 + HOUR);
   });
 });
 
 describe('caches', () => {
-  it('an IdentityId cache hit skips GetId (same user, another tenant)', async () => {
-    const provider = make();
-    await provider.get(...request(alice('acme')));
-    events = [];
-    const beta = await provider.get(...request(alice('beta')));
-    expect(beta.cached).toBe(false);
-    expect(beta.identityId).toBe(identityIdOf('alice'));
-    expect(calls()).toEqual({ getId: 1, getCredentials: 2 });
-    expect(events).toEqual(['credentials:miss', 'identity:hit', 'GetCredentialsForIdentity:ok']);
-  });
-
   it('a credentials cache hit skips both calls', async () => {
     const provider = make();
-    const first = await provider.get(...request(alice('acme')));
-    events = [];
-    const second = await provider.get(...request(alice('acme')));
-    expect(second.cached).toBe(true);
-    expect(second.credentials).toEqual(first.credentials);
-    expect(calls()).toEqual({ getId: 1, getCredentials: 1 });
-    expect(events).toEqual(['credentials:hit']);
+    await provider.get(alice('acme'));
+    const again = await provider.get(alice('acme'));
+    expect(again.cached).toBe(true);
+    expect(calls()).toEqual({ openId: 1, getCredentials: 1 });
+  });
+
+  it('a refresh reuses the OpenID token while it has 5 minutes left: one GetCredentialsForIdentity', async () => {
+    const provider = make();
+    await provider.get(alice('acme'));
+    t = T0 + HOUR - 899_999; // the credentials are inside the 900 s margin; the token has 15 min
+    const refreshed = await provider.get(alice('acme'));
+    expect(refreshed.cached).toBe(false);
+    expect(calls()).toEqual({ openId: 1, getCredentials: 2 });
+    expect(events).toContain('openid:hit');
+  });
+
+  it('a token with less than 5 minutes left is not reused', async () => {
+    const provider = make();
+    await provider.get(alice('acme'));
+    t = T0 + HOUR - 299_000;
+    lifetimeMs = HOUR;
+    await provider.get(alice('acme'));
+    expect(calls()).toEqual({ openId: 2, getCredentials: 2 });
+  });
+
+  it('the token lifetime is counted from before the call', async () => {
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake((input) => {
+      t += 60_000; // a slow call
+      return openIdFake(input);
+    });
+    const provider = make();
+    await provider.get(alice('acme'));
+    t = T0 + HOUR - 299_999; // 5 minutes before expiry counted from the start of the call
+    await provider.get(alice('acme'));
+    expect(calls().openId).toBe(2);
   });
 
   it('serves an entry while it has at least the margin left, refreshes it after', async () => {
-    const provider = make({ refreshMarginSeconds: 900 });
-    await provider.get(...request(alice('acme')));
+    const provider = make();
+    await provider.get(alice('acme'));
     t = T0 + HOUR - 900_000; // exactly the margin left: still served
-    expect((await provider.get(...request(alice('acme')))).cached).toBe(true);
-    t += 1; // one millisecond inside the margin: fetched anew, GetId skipped
-    const refreshed = await provider.get(...request(alice('acme')));
-    expect(refreshed.cached).toBe(false);
-    expect(refreshed.credentials.accessKeyId).toBe('ASIA2');
-    expect(refreshed.credentials.expiration.getTime()).toBe(t + HOUR);
-    expect(calls()).toEqual({ getId: 1, getCredentials: 2 });
-    // The replacement is what is cached now.
-    const again = await provider.get(...request(alice('acme')));
-    expect(again).toMatchObject({ cached: true, credentials: { accessKeyId: 'ASIA2' } });
+    expect((await provider.get(alice('acme'))).cached).toBe(true);
+    t += 1;
+    expect((await provider.get(alice('acme'))).cached).toBe(false);
   });
 
   it('refuses fresh credentials already inside the margin, and caches nothing', async () => {
-    const provider = make({ refreshMarginSeconds: 900 });
-    lifetimeMs = 899_999;
-    const error = await rejection(provider.get(...request(alice('acme'))));
+    lifetimeMs = 899_000;
+    const provider = make();
+    const error = await rejection(provider.get(alice('acme')));
     expect(error).toBeInstanceOf(CredentialsUnavailableError);
-    expect(error).toMatchObject({ operation: 'GetCredentialsForIdentity' });
+    expect((error as Error).message).toMatch(/refresh margin/);
     lifetimeMs = HOUR;
-    expect((await provider.get(...request(alice('acme')))).cached).toBe(false);
-    expect(calls().getCredentials).toBe(2);
+    expect((await provider.get(alice('acme'))).cached).toBe(false);
   });
 
-  it('bounds the credentials LRU and keeps the most recently used', async () => {
+  it('bounds the credentials and token LRUs and keeps the most recently used', async () => {
     const provider = make({ maxEntries: 2 });
-    await provider.get(...request(alice('a')));
-    await provider.get(...request(alice('b')));
-    expect((await provider.get(...request(alice('a')))).cached).toBe(true); // a is now newest
-    await provider.get(...request(alice('c'))); // evicts b, the least recently used
-    expect((await provider.get(...request(alice('a')))).cached).toBe(true);
-    expect((await provider.get(...request(alice('b')))).cached).toBe(false);
-    expect(calls().getCredentials).toBe(4);
-  });
-
-  it('bounds the IdentityId LRU', async () => {
-    const provider = make({ identityIdMaxEntries: 1 });
-    await provider.get(...request(alice('acme')));
-    await provider.get(...request(bob('acme'))); // evicts alice's IdentityId
-    await provider.get(...request(alice('beta')));
-    expect(calls().getId).toBe(3);
+    await provider.get(alice('a'));
+    await provider.get(alice('b'));
+    await provider.get(alice('a'));
+    await provider.get(alice('c')); // evicts b's credentials, and a's token (tokens are read on misses)
+    expect((await provider.get(alice('a'))).cached).toBe(true);
+    expect((await provider.get(alice('b'))).cached).toBe(false);
+    expect(calls()).toEqual({ openId: 3, getCredentials: 4 });
   });
 });
 
 describe('isolation', () => {
-  it('different tenants and users never share credentials', async () => {
+  it('different tenants and users never share credentials nor tokens', async () => {
     const provider = make();
-    const requests = [alice('acme'), alice('beta'), bob('acme'), bob('beta')];
-    for (const claims of requests) {
-      const result = await provider.get(...request(claims));
-      expect(result.credentials.sessionToken).toBe(`session:${tokenOf(claims)}`);
-      expect(result.identityId).toBe(identityIdOf(claims.sub));
-    }
-    expect(calls()).toEqual({ getId: 2, getCredentials: 4 });
+    const results = await Promise.all([
+      provider.get(alice('acme')),
+      provider.get(alice('globex')),
+      provider.get(bob('acme')),
+    ]);
+    expect(new Set(results.map((r) => r.credentials.accessKeyId)).size).toBe(3);
+    expect(results.map((r) => r.credentials.sessionToken)).toEqual([
+      'session:{"tenant_id":"acme","user_id":"alice"}',
+      'session:{"tenant_id":"globex","user_id":"alice"}',
+      'session:{"tenant_id":"acme","user_id":"bob"}',
+    ]);
+    expect(calls()).toEqual({ openId: 3, getCredentials: 3 });
   });
 
-  it('the same sub from another user pool is another identity', async () => {
+  it('the same sub from another user pool is another developer identity', async () => {
     const provider = make();
-    const other = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool2';
-    await provider.get(...request(alice('acme')));
-    mock.on(GetIdCommand).resolves({ IdentityId: 'us-east-1:other' });
-    mock
-      .on(GetCredentialsForIdentityCommand)
-      .callsFake((input) =>
-        getCredentialsFake({ ...input, Logins: { [PROVIDER]: input.Logins[other] } }),
-      );
-    const result = await provider.get(tokenOf(alice('acme')), verifiedOf(alice('acme'), other));
-    expect(result).toMatchObject({ cached: false, identityId: 'us-east-1:other' });
-    expect(calls()).toEqual({ getId: 2, getCredentials: 2 });
+    const a = await provider.get(alice('acme'));
+    const b = await provider.get(principal('alice', 'acme', OTHER_PROVIDER));
+    expect(a.identityId).not.toBe(b.identityId);
+    expect(b.cached).toBe(false);
   });
 
   it.each([
-    ['a delimiter inside a value', { 'custom:dept': 'b|c' }, { 'custom:dept': 'b', x: 'c' }],
-    ['a quote inside a value', { 'custom:dept': 'a","b' }, { 'custom:dept': 'a' }],
-    ['missing vs empty string', {}, { 'custom:dept': '' }],
-    ['missing vs null', {}, { 'custom:dept': null }],
-    ['null vs the string "null"', { 'custom:dept': null }, { 'custom:dept': 'null' }],
-    ['a number vs its string', { 'custom:dept': 1 }, { 'custom:dept': '1' }],
-  ])('keys on every principal-tag claim without ambiguity: %s', async (_, one, two) => {
-    const provider = make({ principalTagClaims: ['custom:tenant_id', 'custom:dept', 'sub'] });
-    const first = await provider.get(...request(alice('acme', one)));
-    const second = await provider.get(...request(alice('acme', two)));
-    expect(second.cached).toBe(false);
-    expect(second.credentials.accessKeyId).not.toBe(first.credentials.accessKeyId);
-  });
-
-  it('moving a value between adjacent claims is another key', async () => {
-    const provider = make({ principalTagClaims: ['custom:tenant_id', 'custom:dept', 'sub'] });
-    await provider.get(...request(alice('a|b', { 'custom:dept': 'c' })));
-    const moved = await provider.get(...request(alice('a', { 'custom:dept': 'b|c' })));
-    expect(moved.cached).toBe(false);
-  });
-
-  it('claims outside principalTagClaims do not split the cache', async () => {
+    ['a tenant id that poses as two values', principal('alice', 'a","b')],
+    ['a user id that poses as two values', principal('alice","a', 'b')],
+  ])('%s is its own key', async (_, tricky) => {
     const provider = make();
-    await provider.get(...request(alice('acme', { email: 'a@x' })));
-    const second = await provider.get(...request(alice('acme', { email: 'b@x' })));
-    expect(second.cached).toBe(true);
+    await provider.get(principal('alice', 'a'));
+    expect((await provider.get(tricky)).cached).toBe(false);
   });
 
-  it('refuses a verified token whose sub disagrees with its payload, without calling Cognito', async () => {
-    const provider = make();
-    const verified = { ...verifiedOf(alice('acme')), sub: 'bob' };
-    const error = await rejection(provider.get(tokenOf(alice('acme')), verified));
+  it.each([
+    ['an empty tenant', principal('alice', '')],
+    ['an empty user', principal('', 'acme')],
+    ['no provider', principal('alice', 'acme', '')],
+    ['a tenant over 256 characters (a tag value)', principal('alice', 'a'.repeat(257))],
+    ['no principal', undefined as unknown as CredentialsPrincipal],
+  ])('refuses %s without calling Cognito', async (_, bad) => {
+    const error = await rejection(make().get(bad));
     expect(error).toBeInstanceOf(CredentialsUnavailableError);
-    expect(calls()).toEqual({ getId: 0, getCredentials: 0 });
-  });
-
-  it('refuses an empty token', async () => {
-    const error = await rejection(make().get('', verifiedOf(alice('acme'))));
-    expect(error).toBeInstanceOf(CredentialsUnavailableError);
+    expect(calls()).toEqual({ openId: 0, getCredentials: 0 });
   });
 });
 
 describe('single flight', () => {
-  it('10 concurrent gets for one key make 1 GetId and 1 GetCredentialsForIdentity', async () => {
+  it('10 concurrent gets for one key make 1 token and 1 GetCredentialsForIdentity', async () => {
     const provider = make();
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => provider.get(...request(alice('acme')))),
+      Array.from({ length: 10 }, () => provider.get(alice('acme'))),
     );
-    expect(calls()).toEqual({ getId: 1, getCredentials: 1 });
     expect(new Set(results.map((r) => r.credentials.accessKeyId))).toEqual(new Set(['ASIA1']));
-    expect(results.every((r) => !r.cached)).toBe(true);
-  });
-
-  it('concurrent misses for different keys do not share; one user shares its GetId', async () => {
-    const provider = make();
-    const claims = [alice('acme'), alice('beta'), bob('acme')];
-    const results = await Promise.all(claims.map((c) => provider.get(...request(c))));
-    expect(calls()).toEqual({ getId: 2, getCredentials: 3 });
-    results.forEach((result, i) => {
-      expect(result.credentials.sessionToken).toBe(`session:${tokenOf(claims[i] as Claims)}`);
-    });
+    expect(calls()).toEqual({ openId: 1, getCredentials: 1 });
   });
 
   it('a failed flight fails its joiners, is not cached and does not poison later calls', async () => {
-    const provider = make();
     mock
-      .on(GetCredentialsForIdentityCommand)
+      .on(GetOpenIdTokenForDeveloperIdentityCommand)
       .rejectsOnce(sdkError(NotAuthorizedException))
-      .callsFake(getCredentialsFake);
-    const settled = await Promise.allSettled(
-      Array.from({ length: 3 }, () => provider.get(...request(alice('acme')))),
-    );
-    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
-    expect(calls().getCredentials).toBe(1);
-    const later = await provider.get(...request(alice('acme')));
-    expect(later.cached).toBe(false);
-    expect(calls()).toEqual({ getId: 1, getCredentials: 2 });
+      .callsFake(openIdFake);
+    const provider = make();
+    const [a, b] = await Promise.allSettled([
+      provider.get(alice('acme')),
+      provider.get(alice('acme')),
+    ]);
+    expect(a.status).toBe('rejected');
+    expect(b.status).toBe('rejected');
+    expect((await provider.get(alice('acme'))).cached).toBe(false);
+    expect(calls()).toEqual({ openId: 2, getCredentials: 1 });
   });
 });
 
-describe('stale IdentityId', () => {
-  it('ResourceNotFound on a cached IdentityId drops it and redoes GetId once', async () => {
+describe('a kept OpenID token Cognito refuses', () => {
+  it.each([
+    ['NotAuthorizedException (expired early, revoked)', sdkError(NotAuthorizedException)],
+    ['ResourceNotFoundException (identity deleted)', sdkError(ResourceNotFoundException)],
+  ])('%s: the token is dropped and a fresh one minted once', async (_, error) => {
     const provider = make();
-    await provider.get(...request(alice('acme')));
-    mock.on(GetIdCommand).resolves({ IdentityId: 'us-east-1:id-alice-new' });
-    mock
-      .on(GetCredentialsForIdentityCommand)
-      .callsFake(failingOnce(sdkError(ResourceNotFoundException), getCredentialsFake));
-    const result = await provider.get(...request(alice('beta')));
-    expect(result.identityId).toBe('us-east-1:id-alice-new');
-    expect(calls()).toEqual({ getId: 2, getCredentials: 3 });
-    expect(mock.commandCalls(GetCredentialsForIdentityCommand)[2]?.args[0].input.IdentityId).toBe(
-      'us-east-1:id-alice-new',
-    );
-    // The new IdentityId is the cached one now.
-    await provider.get(...request(alice('gamma')));
-    expect(calls()).toEqual({ getId: 2, getCredentials: 4 });
+    await provider.get(alice('acme'));
+    t = T0 + HOUR - 899_999;
+    // A fresh stub (and call history): a stub that was called already misfires `rejectsOnce`.
+    mock.reset();
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake(openIdFake);
+    let failed = false;
+    mock.on(GetCredentialsForIdentityCommand).callsFake((input) => {
+      if (failed) return getCredentialsFake(input);
+      failed = true;
+      throw error;
+    });
+    const result = await provider.get(alice('acme'));
+    expect(result.cached).toBe(false);
+    // The kept token was refused once, then one fresh token and one more GetCredentialsForIdentity.
+    expect(calls()).toEqual({ openId: 1, getCredentials: 2 });
   });
 
-  it('a second ResourceNotFound after the fresh GetId is final (no loop)', async () => {
+  it('a second refusal with the fresh token is final (no loop)', async () => {
     const provider = make();
-    await provider.get(...request(alice('acme')));
-    mock.on(GetCredentialsForIdentityCommand).rejects(sdkError(ResourceNotFoundException));
-    const error = await rejection(provider.get(...request(alice('beta'))));
-    expect(error).toBeInstanceOf(CredentialsUnavailableError);
-    expect(calls()).toEqual({ getId: 2, getCredentials: 3 });
-    expect(sleeps).toEqual([]);
-  });
-
-  it('ResourceNotFound without a cached IdentityId fails at once', async () => {
-    mock.on(GetCredentialsForIdentityCommand).rejects(sdkError(ResourceNotFoundException));
-    const error = await rejection(make().get(...request(alice('acme'))));
+    await provider.get(alice('acme'));
+    t = T0 + HOUR - 899_999;
+    mock.on(GetCredentialsForIdentityCommand).rejects(sdkError(NotAuthorizedException));
+    const error = await rejection(provider.get(alice('acme')));
     expect(error).toMatchObject({ operation: 'GetCredentialsForIdentity' });
-    expect(calls()).toEqual({ getId: 1, getCredentials: 1 });
+    expect(calls()).toEqual({ openId: 2, getCredentials: 3 });
   });
 });
 
@@ -416,17 +365,16 @@ describe('errors and retries', () => {
     const randoms = [0.25, 0.75];
     const provider = make({ baseDelayMs: 40, random: () => randoms.shift() ?? 0 });
     mock
-      .on(GetIdCommand)
+      .on(GetOpenIdTokenForDeveloperIdentityCommand)
       .rejectsOnce(sdkError(TooManyRequestsException))
       .rejectsOnce(sdkError(LimitExceededException))
-      .callsFake(getIdFake);
-    const result = await provider.get(...request(alice('acme')));
-    expect(result.identityId).toBe(identityIdOf('alice'));
+      .callsFake(openIdFake);
+    await provider.get(alice('acme'));
     expect(sleeps).toEqual([0.25 * 40 * 1, 0.75 * 40 * 2]);
-    expect(events.filter((e) => e.startsWith('GetId'))).toEqual([
-      'GetId:throttled',
-      'GetId:throttled',
-      'GetId:ok',
+    expect(events.filter((e) => e.startsWith('GetOpenId'))).toEqual([
+      'GetOpenIdTokenForDeveloperIdentity:throttled',
+      'GetOpenIdTokenForDeveloperIdentity:throttled',
+      'GetOpenIdTokenForDeveloperIdentity:ok',
     ]);
   });
 
@@ -446,7 +394,7 @@ describe('errors and retries', () => {
     ['TimeoutError', withMetadata(new Error('timed out'), { name: 'TimeoutError' })],
   ])('retries %s', async (_, error) => {
     mock.on(GetCredentialsForIdentityCommand).rejectsOnce(error).callsFake(getCredentialsFake);
-    const result = await make().get(...request(alice('acme')));
+    const result = await make().get(alice('acme'));
     expect(result.cached).toBe(false);
     expect(calls().getCredentials).toBe(2);
     expect(sleeps).toEqual([0.5 * 50]);
@@ -457,16 +405,26 @@ describe('errors and retries', () => {
     ['InvalidParameterException', sdkError(InvalidParameterException)],
     ['ResourceNotFoundException (the pool)', sdkError(ResourceNotFoundException)],
     [
+      'AccessDeniedException (IAM)',
+      withMetadata(new Error('x'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    ],
+    [
       'an unknown 400',
       withMetadata(new Error('x'), { name: 'Weird', $metadata: { httpStatusCode: 400 } }),
     ],
     ['a TypeError', new TypeError('bug')],
   ])('does not retry %s', async (_, error) => {
-    mock.on(GetIdCommand).rejects(error);
-    const failure = await rejection(make().get(...request(alice('acme'))));
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).rejects(error);
+    const failure = await rejection(make().get(alice('acme')));
     expect(failure).toBeInstanceOf(CredentialsUnavailableError);
-    expect(failure).toMatchObject({ operation: 'GetId', cause: error });
-    expect(calls()).toEqual({ getId: 1, getCredentials: 0 });
+    expect(failure).toMatchObject({
+      operation: 'GetOpenIdTokenForDeveloperIdentity',
+      cause: error,
+    });
+    expect(calls()).toEqual({ openId: 1, getCredentials: 0 });
     expect(sleeps).toEqual([]);
   });
 
@@ -477,7 +435,7 @@ describe('errors and retries', () => {
       .rejectsOnce(sdkError(TooManyRequestsException))
       .rejectsOnce(sdkError(InternalErrorException))
       .rejectsOnce(last);
-    const error = await rejection(make().get(...request(alice('acme'))));
+    const error = await rejection(make().get(alice('acme')));
     expect(error).toBeInstanceOf(CredentialsUnavailableError);
     expect(error).toMatchObject({ operation: 'GetCredentialsForIdentity', cause: last });
     expect((error as Error).message).toMatch(/after 3 attempts: TooManyRequestsException/);
@@ -486,10 +444,10 @@ describe('errors and retries', () => {
   });
 
   it('maxAttempts: 1 makes no retry', async () => {
-    mock.on(GetIdCommand).rejects(sdkError(TooManyRequestsException));
-    const error = await rejection(make({ maxAttempts: 1 }).get(...request(alice('acme'))));
-    expect(error).toMatchObject({ operation: 'GetId' });
-    expect(calls().getId).toBe(1);
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).rejects(sdkError(TooManyRequestsException));
+    const error = await rejection(make({ maxAttempts: 1 }).get(alice('acme')));
+    expect(error).toMatchObject({ operation: 'GetOpenIdTokenForDeveloperIdentity' });
+    expect(calls().openId).toBe(1);
     expect(sleeps).toEqual([]);
   });
 
@@ -504,22 +462,26 @@ describe('errors and retries', () => {
       const output = getCredentialsFake(input);
       return { ...output, Credentials: { ...output.Credentials, ...patch } };
     });
-    const error = await rejection(make().get(...request(alice('acme'))));
+    const error = await rejection(make().get(alice('acme')));
     expect(error).toBeInstanceOf(CredentialsUnavailableError);
     expect((error as Error).message).toContain(field);
     expect(calls().getCredentials).toBe(1);
   });
 
   it('a response without Credentials is an error', async () => {
-    mock.on(GetCredentialsForIdentityCommand).resolves({ IdentityId: identityIdOf('alice') });
-    const error = await rejection(make().get(...request(alice('acme'))));
+    mock.on(GetCredentialsForIdentityCommand).resolves({ IdentityId: identityIdOf('x') });
+    const error = await rejection(make().get(alice('acme')));
     expect((error as Error).message).toMatch(/AccessKeyId, SecretKey, SessionToken, Expiration/);
   });
 
-  it('a GetId response without IdentityId is an error', async () => {
-    mock.on(GetIdCommand).resolves({});
-    const error = await rejection(make().get(...request(alice('acme'))));
-    expect(error).toMatchObject({ operation: 'GetId' });
+  it.each([
+    ['IdentityId', { Token: 'tok' }],
+    ['Token', { IdentityId: 'us-east-1:x' }],
+  ])('a token response without %s is an error', async (field, response) => {
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).resolves(response);
+    const error = await rejection(make().get(alice('acme')));
+    expect(error).toMatchObject({ operation: 'GetOpenIdTokenForDeveloperIdentity' });
+    expect((error as Error).message).toContain(field);
     expect(calls().getCredentials).toBe(0);
   });
 
@@ -527,21 +489,20 @@ describe('errors and retries', () => {
     mock
       .on(GetCredentialsForIdentityCommand)
       .callsFake((input) => ({ ...getCredentialsFake(input), IdentityId: 'us-east-1:someone' }));
-    const error = await rejection(make().get(...request(alice('acme'))));
+    const error = await rejection(make().get(alice('acme')));
     expect(error).toBeInstanceOf(CredentialsUnavailableError);
   });
 
-  it('error messages carry neither the token nor the secrets', async () => {
-    const [token, verified] = request(alice('acme'));
+  it('error messages carry neither the OpenID token nor the secrets', async () => {
     mock.on(GetCredentialsForIdentityCommand).callsFakeOnce((input) => {
       const output = getCredentialsFake(input);
       return { ...output, Credentials: { ...output.Credentials, Expiration: undefined } };
     });
-    const incomplete = (await rejection(make().get(token, verified))) as Error;
-    mock.on(GetIdCommand).rejects(sdkError(NotAuthorizedException));
-    const refused = (await rejection(make().get(token, verified))) as Error;
+    const incomplete = (await rejection(make().get(alice('acme')))) as Error;
+    mock.on(GetCredentialsForIdentityCommand).rejects(sdkError(NotAuthorizedException));
+    const refused = (await rejection(make().get(alice('acme')))) as Error;
     for (const error of [incomplete, refused]) {
-      expect(error.message).not.toContain(token);
+      expect(error.message).not.toContain('"login"');
       expect(error.message).not.toContain(SECRET);
       expect(error.message).not.toContain('session:');
     }
@@ -593,11 +554,12 @@ describe('option validation', () => {
     try {
       make({
         identityPoolId: 'us-east-1_Pool1',
-        accountId: '1234',
-        principalTagClaims: ['custom:tenant_id', 'custom:tenant_id', ''],
+        developerProviderName: 'has space',
+        tenantTag: 'aws:tenant',
+        userTag: '',
+        openIdTokenSeconds: 100,
         refreshMarginSeconds: 0,
         maxEntries: 0,
-        identityIdMaxEntries: 1.5,
         maxAttempts: -1,
         baseDelayMs: Number.NaN,
       });
@@ -608,26 +570,27 @@ describe('option validation', () => {
     const issues = (error as AuthorizerConfigError).issues.join('\n');
     for (const fragment of [
       'identityPoolId',
-      'accountId',
-      'must include "sub"',
-      '"custom:tenant_id" twice',
-      'non-empty strings',
+      'developerProviderName',
+      'tenantTag',
+      'userTag',
+      'openIdTokenSeconds',
       'refreshMarginSeconds',
       'maxEntries',
-      'identityIdMaxEntries',
       'maxAttempts',
       'baseDelayMs',
     ]) {
       expect(issues).toContain(fragment);
     }
-    expect((error as AuthorizerConfigError).issues).toHaveLength(10);
+    expect((error as AuthorizerConfigError).issues).toHaveLength(9);
   });
 
   it.each([
     ['a margin of an hour or more', { refreshMarginSeconds: 3600 }],
     ['a negative margin', { refreshMarginSeconds: -1 }],
     ['an infinite margin', { refreshMarginSeconds: Number.POSITIVE_INFINITY }],
-    ['an empty claim list', { principalTagClaims: [] }],
+    ['a token over 24 h', { openIdTokenSeconds: 86_401 }],
+    ['the same tag twice', { tenantTag: 'id', userTag: 'id' }],
+    ['a developer provider over 128 characters', { developerProviderName: 'a'.repeat(129) }],
     ['a pool id without a uuid', { identityPoolId: 'us-east-1:abc' }],
     ['a pool id without a region', { identityPoolId: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' }],
     ['no client', { client: undefined as unknown as CognitoIdentityClient }],

@@ -68,12 +68,12 @@ describe('observability', () => {
   it('records Cognito latency samples, throttles, and flushes at 100 samples', () => {
     const { metrics, blobs } = fakeMetrics();
     const o = createObservability({ metrics, now: () => 0 });
-    o.observer.cognitoCall?.('GetId', 12, 'throttled');
+    o.observer.cognitoCall?.('GetOpenIdTokenForDeveloperIdentity', 12, 'throttled');
     for (let i = 0; i < 99; i++) o.observer.cognitoCall?.('GetCredentialsForIdentity', 5, 'ok');
     const first = blobs[0]?.metrics ?? [];
     expect(first.filter(([n]) => n === 'CognitoIdentityLatency')).toHaveLength(100);
     expect(first).toContainEqual(['CognitoIdentityThrottles', 'Count', 1]);
-    expect(first).toContainEqual(['GetIdCalls', 'Count', 1]);
+    expect(first).toContainEqual(['GetOpenIdTokenForDeveloperIdentityCalls', 'Count', 1]);
   });
 
   it('without metrics, records nothing and never throws', () => {

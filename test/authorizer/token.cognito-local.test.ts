@@ -139,6 +139,7 @@ describe('tokens from cognito-local', () => {
     const handler = createAuthorizer({
       userPools: [{ userPoolId: cognito.userPoolId, clientIds: [cognito.clientId] }],
       identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+      developerProviderName: 'login.tenantgate',
       jwksFetcher: cognito.fetcher,
       credentials: {
         get: async () => ({
