@@ -1,16 +1,28 @@
 /**
- * Cognito call budget: how many GetId and GetCredentialsForIdentity calls a day of traffic costs, and
- * the peak per second (GetId's default quota is 25 requests/s per account), for three designs:
- * - `none`: exchange the token on every request;
- * - `raw-token`: cache credentials keyed by the raw token string (the bootcamp token manager's design):
+ * Cognito call budget: how many identity calls (the first call of an exchange) and
+ * GetCredentialsForIdentity calls a day of traffic costs, and the peak per second against each
+ * call's default quota (per account: GetId 25/s, GetOpenIdTokenForDeveloperIdentity 50/s,
+ * GetCredentialsForIdentity 200/s), for three designs:
+ * - `none`: exchange the user's token through a user-pool provider on every request (GetId, then
+ *   GetCredentialsForIdentity) — the design where users can do the same themselves;
+ * - `raw-token`: that exchange, cached by the raw token string (the bootcamp token manager's design):
  *   every hourly token refresh is a miss, and every miss calls GetId again;
- * - `tenantgate`: our provider, run for real with a counting fake Cognito Identity client: IdentityId
- *   cached per user, credentials per (user, principal tags), refreshed inside the margin.
+ * - `tenantgate`: our provider, run for real with a counting fake Cognito Identity client: the
+ *   developer-identity OpenID token kept per (user, tenant) for its lifetime, credentials per
+ *   (user, tenant), refreshed inside the margin.
  * Simulated time (injected clock): no sleeping, deterministic for a seed.
  */
 import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { createCredentialsProvider } from '../authorizer/credentials.js';
-import type { VerifiedIdToken } from '../authorizer/types.js';
+
+/** Default quotas, requests per second per account and region ("Quotas in Amazon Cognito"). */
+export const COGNITO_IDENTITY_QUOTAS = Object.freeze({
+  GetId: 25,
+  GetOpenIdTokenForDeveloperIdentity: 50,
+  GetCredentialsForIdentity: 200,
+});
+
+type IdCall = 'GetId' | 'GetOpenIdTokenForDeveloperIdentity';
 
 export interface BudgetOptions {
   readonly users?: number;
@@ -22,6 +34,8 @@ export interface BudgetOptions {
   readonly tokenLifetimeSeconds?: number;
   readonly credentialsLifetimeSeconds?: number;
   readonly refreshMarginSeconds?: number;
+  /** Our OpenID token's lifetime (the template's OpenIdTokenSeconds). */
+  readonly openIdTokenSeconds?: number;
   /** Warm Lambda environments sharing the traffic at random; each has its own cache. */
   readonly containers?: number;
   readonly seed?: number;
@@ -30,9 +44,13 @@ export interface BudgetOptions {
 export interface BudgetResult {
   readonly design: 'none' | 'raw-token' | 'tenantgate';
   readonly containers: number;
-  readonly getId: number;
+  /** The design's identity call, and its default quota. */
+  readonly idCall: IdCall;
+  readonly idCallQuota: number;
+  readonly idCalls: number;
   readonly getCredentials: number;
-  readonly peakGetIdPerSecond: number;
+  readonly peakIdCallsPerSecond: number;
+  readonly peakGetCredentialsPerSecond: number;
   readonly peakCallsPerSecond: number;
   /** Calls per request, both operations together. */
   readonly callsPerRequest: number;
@@ -95,28 +113,37 @@ const tokenOf = (user: number, t: number, lifetime: number, offsetOf: (u: number
 };
 
 class CallCounter {
-  getId = 0;
+  idCalls = 0;
   getCredentials = 0;
-  private readonly perSecondGetId = new Map<number, number>();
+  private readonly perSecondId = new Map<number, number>();
+  private readonly perSecondCredentials = new Map<number, number>();
   private readonly perSecondAll = new Map<number, number>();
-  record(op: 'GetId' | 'GetCredentialsForIdentity', t: number) {
+  constructor(private readonly idCall: IdCall) {}
+  record(op: IdCall | 'GetCredentialsForIdentity', t: number) {
     const s = Math.floor(t);
-    if (op === 'GetId') {
-      this.getId++;
-      this.perSecondGetId.set(s, (this.perSecondGetId.get(s) ?? 0) + 1);
-    } else this.getCredentials++;
-    this.perSecondAll.set(s, (this.perSecondAll.get(s) ?? 0) + 1);
+    const bump = (m: Map<number, number>) => m.set(s, (m.get(s) ?? 0) + 1);
+    if (op === 'GetCredentialsForIdentity') {
+      this.getCredentials++;
+      bump(this.perSecondCredentials);
+    } else {
+      this.idCalls++;
+      bump(this.perSecondId);
+    }
+    bump(this.perSecondAll);
   }
   result(design: BudgetResult['design'], containers: number, requests: number): BudgetResult {
     const max = (m: Map<number, number>) => Math.max(0, ...m.values());
     return {
       design,
       containers,
-      getId: this.getId,
+      idCall: this.idCall,
+      idCallQuota: COGNITO_IDENTITY_QUOTAS[this.idCall],
+      idCalls: this.idCalls,
       getCredentials: this.getCredentials,
-      peakGetIdPerSecond: max(this.perSecondGetId),
+      peakIdCallsPerSecond: max(this.perSecondId),
+      peakGetCredentialsPerSecond: max(this.perSecondCredentials),
       peakCallsPerSecond: max(this.perSecondAll),
-      callsPerRequest: (this.getId + this.getCredentials) / requests,
+      callsPerRequest: (this.idCalls + this.getCredentials) / requests,
     };
   }
 }
@@ -131,6 +158,7 @@ export async function runCognitoBudget(options: BudgetOptions = {}): Promise<Bud
     tokenLifetimeSeconds: 3600,
     credentialsLifetimeSeconds: 3600,
     refreshMarginSeconds: 900,
+    openIdTokenSeconds: 3600,
     containers: 1,
     seed: 42,
     ...options,
@@ -144,7 +172,7 @@ export async function runCognitoBudget(options: BudgetOptions = {}): Promise<Bud
 
   // No cache: two calls per request.
   {
-    const calls = new CallCounter();
+    const calls = new CallCounter('GetId');
     for (const r of requests) {
       calls.record('GetId', r.t);
       calls.record('GetCredentialsForIdentity', r.t);
@@ -154,7 +182,7 @@ export async function runCognitoBudget(options: BudgetOptions = {}): Promise<Bud
 
   // Cache keyed by the raw token: a new token (hourly) or expired credentials → GetId + GetCredentials.
   {
-    const calls = new CallCounter();
+    const calls = new CallCounter('GetId');
     const caches = Array.from({ length: o.containers }, () => new Map<string, number>());
     for (const r of requests) {
       const cache = caches[r.container] ?? new Map<string, number>();
@@ -170,15 +198,14 @@ export async function runCognitoBudget(options: BudgetOptions = {}): Promise<Bud
 
   // tenantgate: the real provider, a counting fake client, a simulated clock.
   {
-    const calls = new CallCounter();
+    const calls = new CallCounter('GetOpenIdTokenForDeveloperIdentity');
     let nowSeconds = 0;
     const client = {
       send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
-        if (command.constructor.name === 'GetIdCommand') {
-          calls.record('GetId', nowSeconds);
-          const logins = command.input.Logins as Record<string, string>;
-          const user = Object.values(logins)[0]?.split('-')[1] ?? '0';
-          return { IdentityId: `us-east-1:${user}` };
+        if (command.constructor.name === 'GetOpenIdTokenForDeveloperIdentityCommand') {
+          calls.record('GetOpenIdTokenForDeveloperIdentity', nowSeconds);
+          const login = Object.values(command.input.Logins as Record<string, string>)[0];
+          return { IdentityId: `us-east-1:${login}`, Token: `openid-${login}` };
         }
         calls.record('GetCredentialsForIdentity', nowSeconds);
         return {
@@ -196,6 +223,8 @@ export async function runCognitoBudget(options: BudgetOptions = {}): Promise<Bud
       createCredentialsProvider({
         client,
         identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+        developerProviderName: 'login.tenantgate',
+        openIdTokenSeconds: o.openIdTokenSeconds,
         refreshMarginSeconds: o.refreshMarginSeconds,
         maxEntries: 20_000,
         now: () => nowSeconds * 1000,
@@ -204,16 +233,11 @@ export async function runCognitoBudget(options: BudgetOptions = {}): Promise<Bud
     const providerName = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench';
     for (const r of requests) {
       nowSeconds = r.t;
-      const { token, exp } = tokenOf(r.user, r.t, o.tokenLifetimeSeconds, offsetOf);
-      const sub = `user-${r.user}`;
-      const verified: VerifiedIdToken = {
-        payload: { sub, 'custom:tenant_id': tenantOf(r.user) },
-        userPoolId: 'us-east-1_Bench',
+      await providers[r.container]?.get({
         providerName,
-        sub,
-        exp,
-      };
-      await providers[r.container]?.get(token, verified);
+        userId: `user-${r.user}`,
+        tenantId: tenantOf(r.user),
+      });
     }
     results.push(calls.result('tenantgate', o.containers, o.requests));
   }

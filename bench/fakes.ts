@@ -8,8 +8,8 @@ import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 export function instantCognitoIdentity(now: () => number = Date.now): CognitoIdentityClient {
   return {
     send: async (command: { constructor: { name: string }; input: { IdentityId?: string } }) =>
-      command.constructor.name === 'GetIdCommand'
-        ? { IdentityId: 'us-east-1:bench' }
+      command.constructor.name === 'GetOpenIdTokenForDeveloperIdentityCommand'
+        ? { IdentityId: 'us-east-1:bench', Token: 'openid-bench' }
         : {
             IdentityId: command.input.IdentityId,
             Credentials: {

@@ -90,6 +90,7 @@ export async function runHotPath(options: { tokens?: number } = {}): Promise<Hot
   const handler = createAuthorizer({
     userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
     identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+    developerProviderName: 'login.tenantgate',
     jwksFetcher: fetcher,
     cognitoIdentity: client,
     tokenCacheSize: count * 2,

@@ -61,6 +61,7 @@ export async function runMembershipCheck(): Promise<MembershipCheckResult> {
   const base: AuthorizerOptions = {
     userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
     identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+    developerProviderName: 'login.tenantgate',
     jwksFetcher: fetcher,
     cognitoIdentity,
     logger: new Logger({ serviceName: 'bench', logLevel: 'WARN' }),
@@ -75,7 +76,7 @@ export async function runMembershipCheck(): Promise<MembershipCheckResult> {
     await doc.send(
       new PutCommand({
         TableName: 'bench',
-        Item: { PK: 'TENANT#acme', SK: 'USER#user-1', role: 'pilot' },
+        Item: { PK: 'CONTROL#acme', SK: 'USER#user-1', role: 'pilot' },
       }),
     );
     const off = createAuthorizer(base);
@@ -96,7 +97,7 @@ export async function runMembershipCheck(): Promise<MembershipCheckResult> {
     }
     const getItemMicros = await perCall(20, 25, () =>
       doc.send(
-        new GetCommand({ TableName: 'bench', Key: { PK: 'TENANT#acme', SK: 'USER#user-1' } }),
+        new GetCommand({ TableName: 'bench', Key: { PK: 'CONTROL#acme', SK: 'USER#user-1' } }),
       ),
     );
     const missOnMicros = await perCall(20, 25, () => miss(event));
@@ -113,6 +114,7 @@ export async function runMembershipCheck(): Promise<MembershipCheckResult> {
         tokenLifetimeSeconds: 3600,
         credentialsLifetimeSeconds: 3600,
         refreshMarginSeconds: 900,
+        openIdTokenSeconds: 3600,
         containers,
         seed: 42,
       });

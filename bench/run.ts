@@ -125,7 +125,7 @@ DynamoDB clients, middy and Powertools are the difference.
 | --- | --- | --- | --- | --- | --- |
 ${first.map((r) => `| ${r.name} | ${f(r.initMs)} | ${f(r.firstMs)} | ${f(r.firstP90Ms)} | ${f(r.secondMs, 2)} | ${f(r.rssMiB)} |`).join('\n')}
 
-Everything on loopback: cognito-local's JWKS, the identity-pool stand-in (GetId, GetCredentialsForIdentity),
+Everything on loopback: cognito-local's JWKS, the identity-pool stand-in (GetOpenIdTokenForDeveloperIdentity, GetCredentialsForIdentity),
 and the membership GetItem through the isolation proxy to DynamoDB Local. Our first invocation costs
 ${f((first[1]?.firstMs ?? 0) / (first[0]?.firstMs ?? 1), 1)}× the bare verifier's (JWKS download and one verify): three more round trips, each to a
 local stand-in, plus the SDK clients' first-request setup (credential and endpoint resolution). In AWS the
@@ -135,15 +135,19 @@ invocation is the warm path.
 
 ## Cognito call budget (1,000,000 requests, 10,000 Zipf users, one simulated day, 1-hour tokens and credentials)
 
-| design | warm environments | GetId | GetCredentialsForIdentity | calls/request | peak GetId/s | peak calls/s |
-| --- | --- | --- | --- | --- | --- | --- |
-${[...budget1, ...budget10].map((r) => `| ${r.design} | ${r.containers} | ${r.getId} | ${r.getCredentials} | ${f(r.callsPerRequest, 3)} | ${r.peakGetIdPerSecond} | ${r.peakCallsPerSecond} |`).join('\n')}
+| design | warm environments | identity call (quota/s) | identity calls | GetCredentialsForIdentity | calls/request | peak identity calls/s | peak GetCredentials/s (quota 200) | peak calls/s |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${[...budget1, ...budget10].map((r) => `| ${r.design} | ${r.containers} | ${r.idCall} (${r.idCallQuota}) | ${r.idCalls} | ${r.getCredentials} | ${f(r.callsPerRequest, 3)} | ${r.peakIdCallsPerSecond} | ${r.peakGetCredentialsPerSecond} | ${r.peakCallsPerSecond} |`).join('\n')}
 
-GetId (default quota 25/s per account) is where caching the IdentityId per user pays: ${f((budget1[1]?.getId ?? 0) / (budget1[2]?.getId ?? 1), 0)}× fewer calls than the
-raw-token cache with one environment. GetCredentialsForIdentity is close to the raw-token design, and that is
-the price of correctness, published on purpose: we refresh credentials 15 minutes (the refresh margin) before
-expiry so that an API Gateway cached result never carries expired credentials, while the raw-token cache serves
-credentials to the last second and re-exchanges on every hourly token refresh.
+The identity call differs by design: the user-pool-provider designs (\`none\`, \`raw-token\`) call GetId (default
+quota 25/s per account), which any user can also call with their own token; tenantgate mints credentials only
+server-side with GetOpenIdTokenForDeveloperIdentity (IAM-signed, 50/s) and keeps that OpenID token per
+(user, tenant) for its lifetime (\`OpenIdTokenSeconds\`, default 3600), so it makes
+${f((budget1[1]?.idCalls ?? 0) / (budget1[2]?.idCalls ?? 1), 1)}× fewer identity calls than the raw-token cache's GetIds with one environment, each against
+a quota twice as large. GetCredentialsForIdentity is close to the raw-token design, and that is the price of
+correctness, published on purpose: we refresh credentials 15 minutes (the refresh margin) before expiry so that
+an API Gateway cached result never carries expired credentials, while the raw-token cache serves credentials to
+the last second and re-exchanges on every hourly token refresh.
 
 ## Membership check: the price of revocation within 60 s (µs per request)
 
