@@ -29,6 +29,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { fc } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoClient, demoClient } from '../../sam/local/demo.js';
 import { type LocalStack, startLocalStack } from '../../sam/local/stack.js';
@@ -611,5 +612,68 @@ describe("attacks with only a user's own tokens, on the local stack", () => {
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ tenantId: alpha, role: 'pilot' });
     });
+  });
+
+  describe('fuzz: no route of either API answers a 500', () => {
+    // JSON values an attacker would try: wrong types, huge and odd strings and numbers, nesting.
+    const nasty = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('', ' ', '*', '#', 'USER#x', '../', '%00', '\u0000', 'a'.repeat(5000)),
+      fc.integer(),
+      fc.constantFrom(Number.MAX_SAFE_INTEGER, -1, 0, 1e308, 2 ** 53 + 2),
+      fc.double({ noNaN: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string({ maxLength: 10 }), { maxLength: 5 }),
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+    );
+    const fields = [
+      'name',
+      'refreshToken',
+      'tenantId',
+      'email',
+      'role',
+      'roleId',
+      'allow',
+      'deny',
+      'version',
+      'registration',
+      'model',
+      'status',
+    ];
+    const body = fc.oneof(
+      fc.dictionary(fc.constantFrom(...fields), nasty, { maxKeys: 6 }),
+      nasty,
+      fc.constant(undefined),
+    );
+    const segment = fc.oneof(
+      fc.string({ minLength: 1, maxLength: 30 }).filter((x) => !x.includes('/')),
+      fc.constantFrom('a'.repeat(1500), 'admin', 'member', '%2F', 'x@y.z'),
+    );
+
+    it('random bodies and path ids on every route, as an admin and as a pilot', async () => {
+      const failures: string[] = [];
+      const routes = stack.apis.flatMap((a) => a.routes.map((r) => ({ ...r, url: a.url })));
+      expect(routes.length).toBeGreaterThan(20);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...routes),
+          fc.constantFrom('ada@alpha.example', 'pia@alpha.example', 'eve@elsewhere.example'),
+          body,
+          segment,
+          async (route, who, payload, id) => {
+            const path = route.path.replace(/\{[^}]+\}/g, encodeURIComponent(id));
+            const r = await api(who, route.method, path, payload, route.url);
+            if (r.status >= 500)
+              failures.push(
+                `${route.method} ${path.slice(0, 80)} ${JSON.stringify(payload)?.slice(0, 200)} → ${r.status}`,
+              );
+            return r.status < 500;
+          },
+        ),
+        { numRuns: 400, seed: 11 },
+      );
+      expect(failures).toEqual([]);
+    }, 240_000);
   });
 });
