@@ -57,7 +57,7 @@ export class JwksUnavailableError extends AuthorizerError {
 
 /** Cognito Identity did not hand out credentials (after bounded retries): fail closed with a 500. */
 export class CredentialsUnavailableError extends AuthorizerError {
-  /** The Cognito Identity operation that failed, e.g. `GetId`. */
+  /** The Cognito Identity operation that failed, e.g. `GetOpenIdTokenForDeveloperIdentity`. */
   readonly operation: string;
   constructor(operation: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
