@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PolicyValidationError } from '../../policy/index.js';
 import {
+  ConflictError,
   createGuardedWriter,
   createTenantGuardedWriter,
   deniedBecause,
@@ -34,7 +35,7 @@ const list = (...xs: string[]) => ({ L: xs.map((S) => ({ S })) });
 describe('permissionCheck', () => {
   it('checks existence, list types, one granting allow and no granting deny', () => {
     const check = permissionCheck('T', 'acme', 'pilot', 'aircraft:update').ConditionCheck;
-    expect(check?.Key).toEqual({ PK: 'TENANT#acme', SK: 'ROLE#pilot' });
+    expect(check?.Key).toEqual({ PK: 'CONTROL#acme', SK: 'ROLE#pilot' });
     expect(check?.ExpressionAttributeValues).toEqual({
       ':list': 'L',
       ':g0': 'aircraft:update',
@@ -147,7 +148,7 @@ describe('guarded write', () => {
     const count: TransactItem = {
       Update: {
         TableName: 'T',
-        Key: { PK: 'TENANT#acme', SK: 'ROLE#pilot' },
+        Key: { PK: 'CONTROL#acme', SK: 'ROLE#pilot' },
         UpdateExpression: 'SET assigned = assigned + :one',
         ConditionExpression: 'assigned > :one',
         ExpressionAttributeValues: { ':one': 1 },
@@ -208,6 +209,110 @@ describe('guarded write', () => {
     });
   });
 
+  describe('a pinned role version (decisions made on the whole role: coverage)', () => {
+    const pinned = { ...request, roleVersion: 7 };
+    const count: TransactItem = {
+      Update: {
+        TableName: 'T',
+        Key: { PK: 'CONTROL#acme', SK: 'ROLE#pilot' },
+        UpdateExpression: 'SET assigned = assigned + :one',
+        ConditionExpression: 'assigned > :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    };
+
+    it('the check also requires #version = :version', async () => {
+      mock.on(TransactWriteCommand).resolves({});
+      await write()(pinned);
+      const [check] = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+      expect(check).toEqual(permissionCheck('T', 'acme', 'pilot', 'aircraft:update', 7));
+      expect(check?.ConditionCheck?.ConditionExpression).toMatch(/ AND #version = :version$/);
+      expect(check?.ConditionCheck?.ExpressionAttributeNames).toMatchObject({
+        '#version': 'version',
+      });
+      expect(check?.ConditionCheck?.ExpressionAttributeValues).toMatchObject({ ':version': 7 });
+      // Unpinned, the check says nothing of the version.
+      expect(
+        permissionCheck('T', 'acme', 'pilot', 'aircraft:update').ConditionCheck
+          ?.ConditionExpression,
+      ).not.toContain('version');
+    });
+
+    it('merged into a write on the role item, the write keeps its own condition and the pin', async () => {
+      mock.on(TransactWriteCommand).resolves({});
+      await write()({ ...pinned, writes: [put, count] });
+      const items = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+      expect(items).toHaveLength(2);
+      const update = items[1]?.Update;
+      expect(update?.ConditionExpression).toMatch(/^\(assigned > :one\) AND \(attribute_exists/);
+      expect(update?.ConditionExpression).toMatch(/ AND #tg_version = :tg_version\)$/);
+      expect(update?.ExpressionAttributeNames).toMatchObject({ '#tg_version': 'version' });
+      expect(update?.ExpressionAttributeValues).toMatchObject({ ':one': 1, ':tg_version': 7 });
+    });
+
+    it('the role still permits but is at another version: ConflictError role-changed', async () => {
+      mock.on(TransactWriteCommand).rejects(
+        cancelled(
+          {
+            Code: 'ConditionalCheckFailed',
+            Item: { allow: list('aircraft:*'), deny: list(), version: { N: '8' } },
+          },
+          { Code: 'None' },
+        ),
+      );
+      const error = await write()(pinned).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ reason: 'role-changed' });
+      expect((error as Error).cause).toBeInstanceOf(TransactionCanceledException);
+    });
+
+    it('the role no longer permits: PermissionDeniedError, whatever its version', async () => {
+      mock.on(TransactWriteCommand).rejects(
+        cancelled(
+          {
+            Code: 'ConditionalCheckFailed',
+            Item: { allow: list('aircraft:read'), deny: list(), version: { N: '8' } },
+          },
+          { Code: 'None' },
+        ),
+      );
+      await expect(write()(pinned)).rejects.toMatchObject({
+        name: 'PermissionDeniedError',
+        reason: 'no-match',
+      });
+    });
+
+    it('on the merged write: at the pin its own condition failed; off the pin, role-changed', async () => {
+      mock
+        .on(TransactWriteCommand)
+        .rejectsOnce(
+          cancelled(
+            { Code: 'None' },
+            {
+              Code: 'ConditionalCheckFailed',
+              Item: { allow: list('aircraft:*'), deny: list(), version: { N: '7' } },
+            },
+          ),
+        )
+        .rejectsOnce(
+          cancelled(
+            { Code: 'None' },
+            {
+              Code: 'ConditionalCheckFailed',
+              Item: { allow: list('aircraft:*'), deny: list(), version: { N: '9' } },
+            },
+          ),
+        );
+      const own = await write()({ ...pinned, writes: [put, count] }).catch((e: unknown) => e);
+      expect(own).toBeInstanceOf(WriteConditionError);
+      expect((own as WriteConditionError).has(1)).toBe(true);
+      await expect(write()({ ...pinned, writes: [put, count] })).rejects.toMatchObject({
+        name: 'ConflictError',
+        reason: 'role-changed',
+      });
+    });
+  });
+
   it('lets other errors surface as they are', async () => {
     const error = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
     mock.on(TransactWriteCommand).rejects(error);
@@ -263,6 +368,11 @@ describe('createTenantGuardedWriter', () => {
     expect(asked).toEqual(['caller-key']);
     expect(mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]).toEqual(
       permissionCheck('T', 'acme', 'pilot', 'aircraft:update'),
+    );
+    // A pin passes through to the check.
+    await write(caller, 'aircraft:update', [put], { roleVersion: 4 });
+    expect(mock.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems?.[0]).toEqual(
+      permissionCheck('T', 'acme', 'pilot', 'aircraft:update', 4),
     );
   });
 });

@@ -23,7 +23,7 @@ describe('membership check', () => {
     expect(await check(who)).toBe(true);
     expect(mock.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
       TableName: 'T',
-      Key: { PK: 'TENANT#acme', SK: 'USER#u1' },
+      Key: { PK: 'CONTROL#acme', SK: 'USER#u1' },
     });
     expect(await check({ ...who, role: 'admin' })).toBe(false);
   });

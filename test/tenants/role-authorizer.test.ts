@@ -27,7 +27,7 @@ const ctx = (role: string, tenantId = 'acme'): TenantContext => ({
   },
 });
 const pilot = {
-  PK: 'TENANT#acme',
+  PK: 'CONTROL#acme',
   SK: 'ROLE#pilot',
   tenantId: 'acme',
   roleId: 'pilot',
@@ -64,7 +64,7 @@ describe('role authorizer', () => {
     expect(seen[0]?.credentials.accessKeyId).toBe('A');
     expect(mock.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
       TableName: 'T',
-      Key: { PK: 'TENANT#acme', SK: 'ROLE#pilot' },
+      Key: { PK: 'CONTROL#acme', SK: 'ROLE#pilot' },
     });
     await expect(authz.enforce(ctx('pilot'), 'aircraft:read')).resolves.toBeUndefined();
   });

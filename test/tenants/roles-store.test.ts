@@ -40,7 +40,7 @@ const sent = () => mock.calls().length;
 describe('roleItem', () => {
   it('is the validated role under its keys, patterns de-duplicated, deny always a list', () => {
     expect(roleItem({ ...chief, version: 3 })).toEqual({
-      PK: 'TENANT#school',
+      PK: 'CONTROL#school',
       SK: 'ROLE#maintenance-chief',
       type: 'role',
       tenantId: 'school',
@@ -179,7 +179,7 @@ describe('roles store', () => {
     const calls = mock.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(calls[0]).toMatchObject({
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
-      ExpressionAttributeValues: { ':pk': 'TENANT#school', ':role': 'ROLE#' },
+      ExpressionAttributeValues: { ':pk': 'CONTROL#school', ':role': 'ROLE#' },
     });
     expect(calls[1]?.ExclusiveStartKey).toEqual({ PK: 'x', SK: 'y' });
   });
