@@ -12,6 +12,7 @@ import {
   type AircraftServiceOptions,
   createAircraftService,
   InvalidInputError,
+  MAX_VERSION,
   NotFoundError,
   PermissionDeniedError,
   permissionCheck,
@@ -314,6 +315,39 @@ describe('update (aircraft:update, guarded, optimistic)', () => {
       await issuesOf(service().update(chief, 'ac1', { registration: '', status: 1, version: '1' })),
     ).toEqual(['registration', 'status', 'version']);
     expect(transactions()).toHaveLength(0);
+  });
+
+  // 2^53 − 1 + 1 is not exact: the stored version would silently stop counting.
+  it.each([Number.MAX_SAFE_INTEGER, MAX_VERSION + 1, 0, -1, 1.5])(
+    'version %d is a 400 naming version (1 to MAX_VERSION), with no call',
+    async (version) => {
+      const error = await service()
+        .update(chief, 'ac1', { version })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).issues).toEqual([
+        { field: 'version', message: `must be the integer version you read (1 to ${MAX_VERSION})` },
+      ]);
+      expect(mock.calls()).toHaveLength(0);
+    },
+  );
+
+  it('the largest version accepted is MAX_VERSION, written as MAX_VERSION + 1', async () => {
+    mock.on(GetCommand).resolves({ Item: { ...stored, version: MAX_VERSION + 1 } });
+    await service().update(chief, 'ac1', { version: MAX_VERSION });
+    expect(transactions()[0]?.[1]?.Update?.ExpressionAttributeValues).toMatchObject({
+      ':expected': MAX_VERSION,
+      ':next': MAX_VERSION + 1,
+    });
+  });
+
+  it('a 2,000-character id is NotFoundError naming at most 64 of it, with no call', async () => {
+    const error = await service()
+      .update(chief, 'a'.repeat(2000), { version: 1 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toBe(`no aircraft ${'a'.repeat(64)}`);
+    expect(mock.calls()).toHaveLength(0);
   });
 
   it('a malformed id is NotFoundError, with no write', async () => {
