@@ -1,5 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { TenantContext } from '../../authorizer/index.js';
@@ -10,6 +15,7 @@ import {
   PermissionDeniedError,
   permissionCheck,
   ReservedRoleError,
+  RightsExceededError,
   RoleNotFoundError,
   type RolesAdminOptions,
   type TenantsConfigError,
@@ -35,24 +41,48 @@ const ctx = (role = 'admin'): TenantContext => ({
 
 const fakeRoles = (allowed: string[] = ['roles:list']) => fakeRoleAuthorizer(allowed);
 
+/** Role items as stored in the control partition, by role id: what the rights checks read. */
+let stored: Map<string, Record<string, unknown>>;
+const storeRole = (roleId: string, allow: unknown, deny: unknown = [], version = 1) =>
+  stored.set(roleId, {
+    PK: 'CONTROL#acme',
+    SK: `ROLE#${roleId}`,
+    type: 'role',
+    tenantId: 'acme',
+    roleId,
+    name: roleId,
+    allow,
+    deny,
+    version,
+    assigned: 0,
+  });
+
 let roles: ReturnType<typeof fakeRoles>;
-let clients: TenantContext[];
 beforeEach(() => {
   mock.reset();
   mock.on(TransactWriteCommand).resolves({});
+  stored = new Map();
+  storeRole('admin', ['*']);
+  // A delegated role administrator: roles:* and everything about aircraft, nothing else.
+  storeRole('manager', ['roles:*', 'aircraft:*'], [], 5);
+  storeRole('viewer', ['roles:list', 'aircraft:*']);
+  storeRole('pilot', ['aircraft:read', 'aircraft:list'], ['aircraft:delete'], 3);
+  storeRole('member', ['*:read', '*:list', '*:*:read', '*:*:list', 'me:*'], [], 3);
+  mock.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => {
+    const item = input.Key.PK === 'CONTROL#acme' ? stored.get(input.Key.SK.slice(5)) : undefined;
+    return { Item: item === undefined ? undefined : structuredClone(item) };
+  });
   roles = fakeRoles();
-  clients = [];
 });
 
 const admin = (options: Partial<RolesAdminOptions> = {}) =>
-  createRolesAdmin({
-    tableName: 'T',
-    roles,
-    clientFor: (c) => {
-      clients.push(c);
-      return ddb;
-    },
-    ...options,
+  createRolesAdmin({ tableName: 'T', roles, client: ddb, ...options });
+
+/** The role items read (sort keys), each consistently. */
+const reads = () =>
+  mock.commandCalls(GetCommand).map((c) => {
+    expect(c.args[0].input.ConsistentRead).toBe(true);
+    return c.args[0].input.Key?.SK;
   });
 
 const transactions = () =>
@@ -82,6 +112,7 @@ describe('createRolesAdmin options', () => {
       }
     })();
     expect((error as TenantsConfigError).issues).toEqual([
+      'client must be a DynamoDB client',
       'tableName must be a non-empty string',
       'roles must be a RoleAuthorizer',
     ]);
@@ -104,7 +135,7 @@ describe('list', () => {
             assigned: 2,
           },
         ],
-        LastEvaluatedKey: { PK: 'TENANT#acme', SK: 'ROLE#admin' },
+        LastEvaluatedKey: { PK: 'CONTROL#acme', SK: 'ROLE#admin' },
       })
       .resolvesOnce({
         Items: [{ tenantId: 'acme', roleId: 'pilot', name: 'Pilot', allow: ['a:b'], version: 3 }],
@@ -133,9 +164,9 @@ describe('list', () => {
     const inputs = mock.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(inputs[0]).toMatchObject({
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :role)',
-      ExpressionAttributeValues: { ':pk': 'TENANT#acme', ':role': 'ROLE#' },
+      ExpressionAttributeValues: { ':pk': 'CONTROL#acme', ':role': 'ROLE#' },
     });
-    expect(inputs[1]?.ExclusiveStartKey).toEqual({ PK: 'TENANT#acme', SK: 'ROLE#admin' });
+    expect(inputs[1]?.ExclusiveStartKey).toEqual({ PK: 'CONTROL#acme', SK: 'ROLE#admin' });
   });
 
   it('refused without roles:list, before any read', async () => {
@@ -159,7 +190,7 @@ describe('create', () => {
           Put: {
             TableName: 'T',
             Item: {
-              PK: 'TENANT#acme',
+              PK: 'CONTROL#acme',
               SK: 'ROLE#pilot',
               type: 'role',
               tenantId: 'acme',
@@ -172,7 +203,8 @@ describe('create', () => {
         },
       ],
     ]);
-    expect(clients.map((c) => c.credentials.accessKeyId)).toEqual(['ASIACALLER']);
+    // An admin is unbounded: no role is read and nothing is pinned.
+    expect(reads()).toEqual([]);
   });
 
   it('a missing deny is an empty list', async () => {
@@ -251,7 +283,7 @@ describe('update', () => {
         {
           Update: {
             TableName: 'T',
-            Key: { PK: 'TENANT#acme', SK: 'ROLE#pilot' },
+            Key: { PK: 'CONTROL#acme', SK: 'ROLE#pilot' },
             // `assigned` is left alone: membership writes keep it.
             UpdateExpression: 'SET #name = :name, #allow = :allow, #deny = :deny, version = :next',
             ConditionExpression: 'attribute_exists(PK) AND version = :expected',
@@ -268,6 +300,9 @@ describe('update', () => {
         },
       ],
     ]);
+    // The role as stored is read (its version and, for anyone but an admin, its rights); not the
+    // admin's own.
+    expect(reads()).toEqual(['ROLE#pilot']);
   });
 
   it('admin is reserved (ReservedRoleError update); member may be edited', async () => {
@@ -303,7 +338,23 @@ describe('update', () => {
     expect(transactions()).toHaveLength(0);
   });
 
-  it('stale: ConflictError stale-version naming both versions', async () => {
+  it('stale when read: ConflictError stale-version naming both versions, with no write', async () => {
+    storeRole('pilot', ['aircraft:read'], [], 5);
+    const error = await admin()
+      .update(ctx(), 'pilot', input)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ConflictError', reason: 'stale-version' });
+    expect((error as Error).message).toBe('role pilot is at version 5, not 3');
+    expect(transactions()).toHaveLength(0);
+  });
+
+  it('gone when read: RoleNotFoundError, with no write', async () => {
+    stored.delete('pilot');
+    await expect(admin().update(ctx(), 'pilot', input)).rejects.toBeInstanceOf(RoleNotFoundError);
+    expect(transactions()).toHaveLength(0);
+  });
+
+  it('stale at the write: ConflictError stale-version naming both versions', async () => {
     mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed({ version: N(5) })));
     const error = await admin()
       .update(ctx(), 'pilot', input)
@@ -313,7 +364,7 @@ describe('update', () => {
     expect((error as Error).message).toBe('role pilot is at version 5, not 3');
   });
 
-  it('gone: RoleNotFoundError', async () => {
+  it('gone at the write: RoleNotFoundError', async () => {
     mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed()));
     await expect(admin().update(ctx(), 'pilot', input)).rejects.toBeInstanceOf(RoleNotFoundError);
   });
@@ -327,25 +378,37 @@ describe('update', () => {
   });
 
   describe("the caller's own role (check merged into the write)", () => {
-    it('one item, carrying the check', async () => {
-      await admin().update(ctx('manager'), 'manager', { ...input, allow: ['roles:*'] });
+    const own = { ...input, version: 5 };
+
+    it('one item, carrying the check and the pin next to its own version condition', async () => {
+      await admin().update(ctx('manager'), 'manager', { ...own, allow: ['roles:*'] });
       const [tx] = transactions();
       expect(tx).toHaveLength(1);
-      expect(tx?.[0]?.Update?.ConditionExpression).toMatch(
+      const update = tx?.[0]?.Update;
+      expect(update?.ConditionExpression).toMatch(
         /^\(attribute_exists\(PK\) AND version = :expected\) AND \(attribute_exists\(PK\) AND attribute_type\(#tg_allow, :tg_list\)/,
       );
+      expect(update?.ConditionExpression).toMatch(/ AND #tg_version = :tg_version\)$/);
+      expect(update?.ExpressionAttributeValues).toMatchObject({
+        ':expected': 5,
+        ':next': 6,
+        ':tg_version': 5,
+      });
+      expect(update?.ExpressionAttributeNames).toMatchObject({ '#tg_version': 'version' });
     });
 
-    it('stale when the item as it was permits; denied when it does not', async () => {
+    // The version the update expects is the version the decision pinned: a change in between is a
+    // changed role (409 either way).
+    it('role-changed when the item as it was permits; denied when it does not', async () => {
       mock
         .on(TransactWriteCommand)
         .rejectsOnce(cancelled(failed({ allow: L('roles:*'), deny: L(), version: N(9) })))
-        .rejectsOnce(cancelled(failed({ allow: L('roles:list'), deny: L(), version: N(3) })));
-      await expect(admin().update(ctx('manager'), 'manager', input)).rejects.toMatchObject({
+        .rejectsOnce(cancelled(failed({ allow: L('roles:list'), deny: L(), version: N(5) })));
+      await expect(admin().update(ctx('manager'), 'manager', own)).rejects.toMatchObject({
         name: 'ConflictError',
-        reason: 'stale-version',
+        reason: 'role-changed',
       });
-      await expect(admin().update(ctx('manager'), 'manager', input)).rejects.toMatchObject({
+      await expect(admin().update(ctx('manager'), 'manager', own)).rejects.toMatchObject({
         name: 'PermissionDeniedError',
         reason: 'no-match',
       });
@@ -362,7 +425,7 @@ describe('remove', () => {
         {
           Delete: {
             TableName: 'T',
-            Key: { PK: 'TENANT#acme', SK: 'ROLE#pilot' },
+            Key: { PK: 'CONTROL#acme', SK: 'ROLE#pilot' },
             ConditionExpression:
               'attribute_exists(PK) AND version = :expected AND (attribute_not_exists(assigned) OR assigned = :zero)',
             ExpressionAttributeValues: { ':expected': 2, ':zero': 0 },
@@ -420,6 +483,221 @@ describe('remove', () => {
     await expect(admin().remove(ctx('viewer'), 'pilot', 2)).rejects.toMatchObject({
       name: 'PermissionDeniedError',
       action: 'roles:delete',
+    });
+  });
+});
+
+describe('no one grants more than they hold (anyone but an admin)', () => {
+  const manager = ctx('manager');
+  const refusal = async (promise: Promise<unknown>) => {
+    const error = await promise.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RightsExceededError);
+    expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect(transactions()).toHaveLength(0);
+    return error as RightsExceededError;
+  };
+
+  describe('create', () => {
+    it('a role granting what the caller does not hold: RightsExceededError, no write', async () => {
+      const error = await refusal(
+        admin().create(manager, { roleId: 'billing', name: 'Billing', allow: ['billing:*'] }),
+      );
+      expect(error).toMatchObject({
+        name: 'RightsExceededError',
+        action: 'roles:create',
+        reason: 'exceeds-own-role',
+        roleId: 'billing',
+        pattern: 'billing:*',
+        example: 'billing:x0',
+        gap: 'not-granted',
+      });
+      expect(error.matched).toBeUndefined();
+      expect(error.message).toBe(
+        'permission denied for roles:create: role billing grants billing:* (e.g. billing:x0), which your role does not grant',
+      );
+      // The caller's role, as stored now.
+      expect(reads()).toEqual(['ROLE#manager']);
+    });
+
+    it("a role granting what the caller's role denies: gap denied, by the deny pattern", async () => {
+      storeRole('ops', ['*'], ['billing:*'], 2);
+      const error = await refusal(
+        admin().create(ctx('ops'), { roleId: 'clerk', name: 'Clerk', allow: ['billing:read'] }),
+      );
+      expect(error).toMatchObject({
+        action: 'roles:create',
+        reason: 'exceeds-own-role',
+        roleId: 'clerk',
+        pattern: 'billing:read',
+        example: 'billing:read',
+        gap: 'denied',
+        matched: 'billing:*',
+      });
+    });
+
+    it('`*` from a caller who does not hold `*`', async () => {
+      const error = await refusal(
+        admin().create(manager, { roleId: 'root', name: 'Root', allow: ['*'] }),
+      );
+      expect(error).toMatchObject({ roleId: 'root', pattern: '*', gap: 'not-granted' });
+    });
+
+    it("the target's own denies count: a narrower role within the caller's is created", async () => {
+      await admin().create(manager, {
+        roleId: 'mechanic',
+        name: 'Mechanic',
+        allow: ['aircraft:*'],
+        deny: ['aircraft:delete'],
+      });
+      expect(transactions()).toHaveLength(1);
+    });
+
+    it("within the caller's role: the write pins the caller's role at the version read", async () => {
+      await admin().create(manager, pilot);
+      const [tx] = transactions();
+      expect(tx?.[0]).toEqual(permissionCheck('T', 'acme', 'manager', 'roles:create', 5));
+      expect(tx?.[0]?.ConditionCheck?.ConditionExpression).toMatch(/ AND #version = :version$/);
+      expect(tx?.[0]?.ConditionCheck?.ExpressionAttributeValues).toMatchObject({ ':version': 5 });
+      expect(tx?.[1]?.Put?.Item).toMatchObject({ SK: 'ROLE#pilot', version: 1, assigned: 0 });
+    });
+
+    it("the caller's role changed between the read and the write: ConflictError role-changed", async () => {
+      mock
+        .on(TransactWriteCommand)
+        .rejects(
+          cancelled(failed({ allow: L('roles:*', 'aircraft:*'), deny: L(), version: N(6) }), NONE),
+        );
+      const error = await admin()
+        .create(manager, pilot)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ reason: 'role-changed' });
+    });
+
+    it("the caller's role narrowed meanwhile so it no longer permits: PermissionDeniedError", async () => {
+      mock
+        .on(TransactWriteCommand)
+        .rejects(cancelled(failed({ allow: L('aircraft:*'), deny: L(), version: N(6) }), NONE));
+      await expect(admin().create(manager, pilot)).rejects.toMatchObject({
+        name: 'PermissionDeniedError',
+        action: 'roles:create',
+        reason: 'no-match',
+      });
+    });
+
+    it('a caller whose stored role is corrupt decides nothing: PermissionDeniedError invalid-role', async () => {
+      storeRole('broken', 'roles:*');
+      await expect(admin().create(ctx('broken'), pilot)).rejects.toMatchObject({
+        name: 'PermissionDeniedError',
+        action: 'roles:create',
+        reason: 'invalid-role',
+      });
+      expect(transactions()).toHaveLength(0);
+    });
+
+    it('a caller whose role item is gone holds nothing', async () => {
+      await refusal(admin().create(ctx('ghost'), pilot));
+    });
+  });
+
+  describe('update: both the stored document and the new one', () => {
+    it('the stored role grants more than the caller holds (even if the new one would not)', async () => {
+      storeRole('auditor', ['billing:*'], [], 2);
+      const error = await refusal(
+        admin().update(manager, 'auditor', {
+          name: 'Auditor',
+          allow: ['aircraft:read'],
+          version: 2,
+        }),
+      );
+      expect(error).toMatchObject({
+        action: 'roles:update',
+        reason: 'exceeds-own-role',
+        roleId: 'auditor',
+        pattern: 'billing:*',
+        example: 'billing:x0',
+        gap: 'not-granted',
+      });
+    });
+
+    it('the new document grants more than the caller holds', async () => {
+      const error = await refusal(
+        admin().update(manager, 'pilot', {
+          name: 'Pilot',
+          allow: ['aircraft:*', 'billing:read'],
+          version: 3,
+        }),
+      );
+      expect(error).toMatchObject({
+        action: 'roles:update',
+        roleId: 'pilot',
+        pattern: 'billing:read',
+        example: 'billing:read',
+        gap: 'not-granted',
+      });
+    });
+
+    it("dropping a deny past what the caller's role denies: gap denied", async () => {
+      storeRole('ops', ['*'], ['aircraft:delete'], 4);
+      const error = await refusal(
+        admin().update(ctx('ops'), 'pilot', { name: 'Pilot', allow: ['aircraft:*'], version: 3 }),
+      );
+      expect(error).toMatchObject({
+        roleId: 'pilot',
+        pattern: 'aircraft:*',
+        example: 'aircraft:delete',
+        gap: 'denied',
+        matched: 'aircraft:delete',
+      });
+    });
+
+    it('the caller cannot widen a role they hold to `*`', async () => {
+      const error = await refusal(
+        admin().update(manager, 'manager', { name: 'Manager', allow: ['*'], version: 5 }),
+      );
+      expect(error).toMatchObject({ roleId: 'manager', pattern: '*', gap: 'not-granted' });
+    });
+
+    it("within: the caller's role pinned in the check, the role's version in the write", async () => {
+      await admin().update(manager, 'pilot', {
+        name: 'Pilot (PPL)',
+        allow: ['aircraft:read'],
+        version: 3,
+      });
+      const [tx] = transactions();
+      expect(tx).toHaveLength(2);
+      expect(tx?.[0]).toEqual(permissionCheck('T', 'acme', 'manager', 'roles:update', 5));
+      expect(tx?.[1]?.Update?.ConditionExpression).toBe(
+        'attribute_exists(PK) AND version = :expected',
+      );
+      expect(tx?.[1]?.Update?.ExpressionAttributeValues).toMatchObject({ ':expected': 3 });
+      expect(reads().sort()).toEqual(['ROLE#manager', 'ROLE#pilot']);
+    });
+  });
+
+  describe('delete', () => {
+    it('a role granting more than the caller holds: RightsExceededError, no write', async () => {
+      storeRole('auditor', ['billing:*'], [], 2);
+      const error = await refusal(admin().remove(manager, 'auditor', 2));
+      expect(error).toMatchObject({
+        action: 'roles:delete',
+        reason: 'exceeds-own-role',
+        roleId: 'auditor',
+        pattern: 'billing:*',
+        gap: 'not-granted',
+      });
+    });
+
+    it("within: the delete pins the caller's role", async () => {
+      await admin().remove(manager, 'pilot', 3);
+      expect(transactions()[0]?.[0]).toEqual(
+        permissionCheck('T', 'acme', 'manager', 'roles:delete', 5),
+      );
+    });
+
+    it('a role that is not there grants nothing: the write decides (RoleNotFoundError)', async () => {
+      mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed()));
+      await expect(admin().remove(manager, 'ghost', 1)).rejects.toBeInstanceOf(RoleNotFoundError);
     });
   });
 });
