@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -17,12 +18,13 @@ import {
   NotFoundError,
   PermissionDeniedError,
   permissionCheck,
+  RightsExceededError,
   RoleNotFoundError,
   TenantsConfigError,
   type TransactItem,
   type UserDirectory,
 } from '../../tenants/index.js';
-import { cancelled, failed, fakeRoleAuthorizer, L, NONE } from '../fixtures/tenants.js';
+import { cancelled, failed, fakeRoleAuthorizer, L, N, NONE } from '../fixtures/tenants.js';
 
 // --- fakes -------------------------------------------------------------------------------------
 
@@ -78,11 +80,14 @@ function fakeDirectory(users: DirectoryUser[] = []) {
   return directory;
 }
 
-/** The table's items the service reads with GetCommand, by sort key (tenant `acme`). */
+/**
+ * The tenant's control partition (`CONTROL#acme`), by sort key: what the service reads with
+ * GetCommand. A committed transaction's Puts and Deletes land here (conditions are the mocked
+ * cancellations' business), so a retry sees what the first call left behind.
+ */
 let items: Map<string, Record<string, unknown>>;
 let directory: ReturnType<typeof fakeDirectory>;
 let roles: ReturnType<typeof fakeRoles>;
-let clientFor: TenantContext[];
 
 const ann: DirectoryUser = { userId: 'u-ann', email: 'ann@example.com' };
 const bob: DirectoryUser = {
@@ -93,16 +98,54 @@ const bob: DirectoryUser = {
 };
 const NOW = Date.UTC(2026, 1, 3, 4, 5, 6);
 
+const storeRole = (roleId: string, allow: string[], deny: string[] = [], version = 1) =>
+  items.set(`ROLE#${roleId}`, {
+    PK: 'CONTROL#acme',
+    SK: `ROLE#${roleId}`,
+    type: 'role',
+    tenantId: 'acme',
+    roleId,
+    name: roleId,
+    allow,
+    deny,
+    version,
+  });
+
+const inAcme = (key: { PK?: unknown; SK?: unknown } | undefined) =>
+  key?.PK === 'CONTROL#acme' ? String(key.SK) : undefined;
+
 beforeEach(() => {
   mock.reset();
-  items = new Map([['TENANT', { PK: 'TENANT#acme', SK: 'TENANT', name: 'Acme Flight School' }]]);
-  mock
-    .on(GetCommand)
-    .callsFake((input: { Key: { SK: string } }) => ({ Item: items.get(input.Key.SK) }));
-  mock.on(TransactWriteCommand).resolves({});
+  items = new Map([['TENANT', { PK: 'CONTROL#acme', SK: 'TENANT', name: 'Acme Flight School' }]]);
+  storeRole('admin', ['*']);
+  storeRole('member', ['*:read', '*:list', '*:*:read', '*:*:list', 'me:*']);
+  // A delegated member administrator: members:* and what pilots and instructors do, no more.
+  storeRole('manager', ['members:*', 'aircraft:*', 'bookings:*'], [], 5);
+  storeRole('pilot', ['aircraft:read', 'aircraft:list'], [], 2);
+  storeRole('instructor', ['aircraft:*', 'bookings:*'], [], 3);
+  storeRole('auditor', ['billing:*'], [], 4);
+  mock.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => {
+    const sk = inAcme(input.Key);
+    const item = sk === undefined ? undefined : items.get(sk);
+    return { Item: item === undefined ? undefined : structuredClone(item) };
+  });
+  mock.on(TransactWriteCommand).callsFake((input: { TransactItems: TransactItem[] }) => {
+    for (const t of input.TransactItems) {
+      const put = inAcme(t.Put?.Item);
+      if (put !== undefined)
+        items.set(put, structuredClone(t.Put?.Item) as Record<string, unknown>);
+      const del = inAcme(t.Delete?.Key);
+      if (del !== undefined) items.delete(del);
+    }
+    return {};
+  });
+  mock.on(DeleteCommand).callsFake((input: { Key: { PK: string; SK: string } }) => {
+    const sk = inAcme(input.Key);
+    if (sk !== undefined) items.delete(sk);
+    return {};
+  });
   directory = fakeDirectory([ann, bob]);
   roles = fakeRoles();
-  clientFor = [];
 });
 
 const service = (options: Partial<MembersServiceOptions> = {}) =>
@@ -111,10 +154,7 @@ const service = (options: Partial<MembersServiceOptions> = {}) =>
     directory,
     roles,
     now: () => NOW,
-    clientFor: (c) => {
-      clientFor.push(c);
-      return ddb;
-    },
+    client: ddb,
     ...options,
   });
 
@@ -122,29 +162,58 @@ const transactions = () =>
   mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
 const member = (userId: string, role: string, extra: Record<string, unknown> = {}) =>
   items.set(`USER#${userId}`, {
-    PK: 'TENANT#acme',
+    PK: 'CONTROL#acme',
     SK: `USER#${userId}`,
     tenantId: 'acme',
     userId,
     role,
     ...extra,
   });
+const removalMarker = (userId: string) =>
+  items.set(`REMOVED#${userId}`, {
+    PK: 'CONTROL#acme',
+    SK: `REMOVED#${userId}`,
+    type: 'removal',
+    userId,
+    removedAt: '2026-02-03T04:05:06.000Z',
+  });
 
-const countOn = (roleId: string, delta: 1 | -1, lastAdminGuard = false): TransactItem => ({
+/** The count on a role; pinned at `version` when the caller is not an admin. */
+const countOn = (roleId: string, delta: 1 | -1, version?: number): TransactItem => ({
   Update: {
     TableName: 'T',
-    Key: { PK: 'TENANT#acme', SK: `ROLE#${roleId}` },
+    Key: { PK: 'CONTROL#acme', SK: `ROLE#${roleId}` },
     UpdateExpression: 'SET assigned = if_not_exists(assigned, :zero) + :delta',
-    ConditionExpression: lastAdminGuard
-      ? 'attribute_exists(PK) AND assigned > :one'
-      : 'attribute_exists(PK)',
+    ConditionExpression:
+      version === undefined
+        ? 'attribute_exists(PK)'
+        : 'attribute_exists(PK) AND version = :version',
     ExpressionAttributeValues: {
       ':zero': 0,
       ':delta': delta,
-      ...(lastAdminGuard ? { ':one': 1 } : {}),
+      ...(version === undefined ? {} : { ':version': version }),
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  },
+});
+const dropMarker = (userId: string): TransactItem => ({
+  Delete: { TableName: 'T', Key: { PK: 'CONTROL#acme', SK: `REMOVED#${userId}` } },
+});
+const putMarker = (userId: string): TransactItem => ({
+  Put: {
+    TableName: 'T',
+    Item: {
+      PK: 'CONTROL#acme',
+      SK: `REMOVED#${userId}`,
+      type: 'removal',
+      userId,
+      removedAt: '2026-02-03T04:05:06.000Z',
     },
   },
 });
+/** The role item as the cancelled write saw it (raw attribute values). */
+const roleAsSeen = (allow: string[], version: number, extra: Record<string, unknown> = {}) =>
+  failed({ allow: L(...allow), deny: L(), version: N(version), ...extra });
 
 // --- tests -------------------------------------------------------------------------------------
 
@@ -159,6 +228,7 @@ describe('createMembersService options', () => {
     })();
     expect(error).toBeInstanceOf(TenantsConfigError);
     expect((error as TenantsConfigError).issues).toEqual([
+      'client must be a DynamoDB client',
       'tableName must be a non-empty string',
       'directory must be a UserDirectory',
       'roles must be a RoleAuthorizer',
@@ -167,12 +237,12 @@ describe('createMembersService options', () => {
 });
 
 describe('list', () => {
-  it('enforces members:list, then queries the tenant partition across pages', async () => {
+  it('enforces members:list, then queries the control partition across pages', async () => {
     mock
       .on(QueryCommand)
       .resolvesOnce({
         Items: [{ userId: 'u-ann', role: 'admin', email: 'ann@example.com', joinedAt: 'j1' }],
-        LastEvaluatedKey: { PK: 'TENANT#acme', SK: 'USER#u-ann' },
+        LastEvaluatedKey: { PK: 'CONTROL#acme', SK: 'USER#u-ann' },
       })
       .resolvesOnce({ Items: [{ userId: 'u-bob', role: 'pilot' }] });
     await expect(service().list(ctx())).resolves.toEqual([
@@ -184,11 +254,9 @@ describe('list', () => {
     expect(inputs[0]).toMatchObject({
       TableName: 'T',
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :m)',
-      ExpressionAttributeValues: { ':pk': 'TENANT#acme', ':m': 'USER#' },
+      ExpressionAttributeValues: { ':pk': 'CONTROL#acme', ':m': 'USER#' },
     });
-    expect(inputs[1]?.ExclusiveStartKey).toEqual({ PK: 'TENANT#acme', SK: 'USER#u-ann' });
-    // Every call with the caller's own (tenant-scoped) client.
-    expect(clientFor.every((c) => c.credentials.accessKeyId === 'ASIACALLER')).toBe(true);
+    expect(inputs[1]?.ExclusiveStartKey).toEqual({ PK: 'CONTROL#acme', SK: 'USER#u-ann' });
   });
 
   it('a caller without members:list is refused before any read', async () => {
@@ -202,7 +270,7 @@ describe('invite', () => {
   const invite = (input: { email: unknown; role: unknown }, c = ctx()) =>
     service().invite(c, input);
 
-  it('writes the membership and the role count with the permission check, then Cognito', async () => {
+  it('writes the membership, the pinned role count and the marker drop with the pinned check, then Cognito', async () => {
     const result = await invite({ email: 'Ann@Example.com', role: 'pilot' });
     expect(result).toEqual({
       userId: 'u-ann',
@@ -212,15 +280,16 @@ describe('invite', () => {
     });
     expect(transactions()).toEqual([
       [
-        permissionCheck('T', 'acme', 'manager', 'members:invite'),
+        // The caller's role at the version the coverage decision read (5); the role granted at its (2).
+        permissionCheck('T', 'acme', 'manager', 'members:invite', 5),
         {
           Put: {
             TableName: 'T',
             Item: {
-              PK: 'TENANT#acme',
+              PK: 'CONTROL#acme',
               SK: 'USER#u-ann',
               GSI1PK: 'USER#u-ann',
-              GSI1SK: 'TENANT#acme',
+              GSI1SK: 'CONTROL#acme',
               type: 'membership',
               tenantId: 'acme',
               userId: 'u-ann',
@@ -232,15 +301,39 @@ describe('invite', () => {
             ConditionExpression: 'attribute_not_exists(PK)',
           },
         },
-        countOn('pilot', 1),
+        countOn('pilot', 1, 2),
+        // A removal of Ann still finishing must not take the new membership's group away.
+        dropMarker('u-ann'),
       ],
     ]);
+    expect(transactions()[0]?.[0]?.ConditionCheck?.ConditionExpression).toMatch(
+      / AND #version = :version$/,
+    );
     // The lookup by (lower-cased) email, then the group, then — no active tenant yet — the attributes.
     expect(directory.log).toEqual([
       'findUser(ann@example.com)',
       'addToGroup(u-ann,acme)',
       'setActiveTenant(u-ann,acme,pilot)',
     ]);
+    // Both roles read consistently, before anything else.
+    const gets = mock.commandCalls(GetCommand).map((c) => c.args[0].input);
+    expect(gets.slice(0, 2).map((g) => g.Key?.SK)).toEqual(['ROLE#manager', 'ROLE#pilot']);
+    expect(gets.every((g) => g.ConsistentRead === true)).toBe(true);
+  });
+
+  it('an admin is unbounded: no role of theirs is read, nothing is pinned', async () => {
+    await invite({ email: 'ann@example.com', role: 'auditor' }, ctx('admin'));
+    expect(transactions()).toEqual([
+      [
+        permissionCheck('T', 'acme', 'admin', 'members:invite'),
+        expect.objectContaining({ Put: expect.anything() }),
+        countOn('auditor', 1),
+        dropMarker('u-ann'),
+      ],
+    ]);
+    expect(mock.commandCalls(GetCommand).map((c) => c.args[0].input.Key?.SK)).not.toContain(
+      'ROLE#admin',
+    );
   });
 
   it('leaves the active tenant of a user who has one', async () => {
@@ -251,10 +344,10 @@ describe('invite', () => {
   it("merges the check into the write on the caller's own role item (admin invites an admin)", async () => {
     await invite({ email: 'ann@example.com', role: 'admin' }, ctx('admin'));
     const [tx] = transactions();
-    expect(tx).toHaveLength(2);
+    expect(tx).toHaveLength(3);
     expect(tx?.[0]?.Put).toBeDefined();
     const update = tx?.[1]?.Update;
-    expect(update?.Key).toEqual({ PK: 'TENANT#acme', SK: 'ROLE#admin' });
+    expect(update?.Key).toEqual({ PK: 'CONTROL#acme', SK: 'ROLE#admin' });
     const check = permissionCheck('T', 'acme', 'admin', 'members:invite').ConditionCheck;
     expect(update?.ConditionExpression).toBe(
       `(attribute_exists(PK)) AND (${check?.ConditionExpression?.replace(/([:#])(\w+)/g, '$1tg_$2')})`,
@@ -266,6 +359,25 @@ describe('invite', () => {
       ':tg_g0': 'members:invite',
     });
     expect(update?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    expect(tx?.[2]).toEqual(dropMarker('u-ann'));
+  });
+
+  it("a merged write keeps both pins: the count's version and the caller's (manager invites a manager)", async () => {
+    await invite({ email: 'ann@example.com', role: 'manager' });
+    const [tx] = transactions();
+    expect(tx).toHaveLength(3);
+    const update = tx?.[1]?.Update;
+    expect(update?.Key).toEqual({ PK: 'CONTROL#acme', SK: 'ROLE#manager' });
+    expect(update?.ConditionExpression).toMatch(
+      /^\(attribute_exists\(PK\) AND version = :version\) AND \(attribute_exists\(PK\) AND /,
+    );
+    expect(update?.ConditionExpression).toMatch(/ AND #tg_version = :tg_version\)$/);
+    expect(update?.ExpressionAttributeValues).toMatchObject({
+      ':delta': 1,
+      ':version': 5,
+      ':tg_version': 5,
+    });
+    expect(update?.ExpressionAttributeNames).toMatchObject({ '#tg_version': 'version' });
   });
 
   it('validates email and role together, with no call', async () => {
@@ -274,6 +386,16 @@ describe('invite', () => {
     );
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).issues.map((i) => i.field)).toEqual(['email', 'role']);
+    expect(mock.calls()).toHaveLength(0);
+    expect(directory.log).toEqual([]);
+  });
+
+  it('an email over 254 characters is a 400, with no call', async () => {
+    const email = `${'a'.repeat(243)}@example.com`;
+    expect(email).toHaveLength(255);
+    const error = await invite({ email, role: 'pilot' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).issues.map((i) => i.field)).toEqual(['email']);
     expect(mock.calls()).toHaveLength(0);
     expect(directory.log).toEqual([]);
   });
@@ -289,7 +411,7 @@ describe('invite', () => {
 
   it('already a member with the same role: idempotent success, and the group add is redone', async () => {
     member('u-ann', 'pilot');
-    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE));
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE, NONE));
     await expect(invite({ email: 'ann@example.com', role: 'pilot' })).resolves.toMatchObject({
       userId: 'u-ann',
       role: 'pilot',
@@ -298,29 +420,60 @@ describe('invite', () => {
   });
 
   it('already a member with another role: ConflictError already-member, no Cognito call', async () => {
-    member('u-ann', 'admin');
-    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE));
+    member('u-ann', 'instructor');
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE, NONE));
     const error = await invite({ email: 'ann@example.com', role: 'pilot' }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ConflictError);
     expect(error).toMatchObject({ reason: 'already-member' });
-    expect((error as Error).message).toContain('admin');
+    expect((error as Error).message).toContain('instructor');
     expect(directory.log).toEqual(['findUser(ann@example.com)']);
   });
 
-  it('an unknown role: RoleNotFoundError, no Cognito call', async () => {
-    mock.on(TransactWriteCommand).rejects(cancelled(NONE, NONE, failed()));
+  it('an unknown role: RoleNotFoundError at the read, with no Cognito call and no write', async () => {
     await expect(invite({ email: 'ann@example.com', role: 'ghost' })).rejects.toBeInstanceOf(
       RoleNotFoundError,
     );
+    expect(directory.log).toEqual([]);
+    expect(transactions()).toHaveLength(0);
+  });
+
+  it('the role deleted between the read and the write: RoleNotFoundError, no Cognito call', async () => {
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, NONE, failed(), NONE));
+    await expect(invite({ email: 'ann@example.com', role: 'pilot' })).rejects.toBeInstanceOf(
+      RoleNotFoundError,
+    );
+    expect(directory.log).toEqual(['findUser(ann@example.com)']);
+  });
+
+  it('the role granted edited between the read and the write: ConflictError role-changed', async () => {
+    mock
+      .on(TransactWriteCommand)
+      .rejects(cancelled(NONE, NONE, roleAsSeen(['aircraft:*'], 3), NONE));
+    const error = await invite({ email: 'ann@example.com', role: 'pilot' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ reason: 'role-changed' });
+    expect(directory.log).toEqual(['findUser(ann@example.com)']);
+  });
+
+  it("the caller's role edited between the read and the write: ConflictError role-changed", async () => {
+    mock
+      .on(TransactWriteCommand)
+      .rejects(cancelled(roleAsSeen(['members:*', 'aircraft:*'], 6), NONE, NONE, NONE));
+    await expect(invite({ email: 'ann@example.com', role: 'pilot' })).rejects.toMatchObject({
+      name: 'ConflictError',
+      reason: 'role-changed',
+    });
     expect(directory.log).toEqual(['findUser(ann@example.com)']);
   });
 
   it('permission denied: PermissionDeniedError with the reason the check saw, nothing else', async () => {
     mock
       .on(TransactWriteCommand)
-      .rejects(cancelled(failed({ allow: L('*'), deny: L('members:*') }), NONE, NONE));
+      .rejects(cancelled(failed({ allow: L('*'), deny: L('members:*') }), NONE, NONE, NONE));
     const error = await invite({ email: 'ann@example.com', role: 'pilot' }).catch(
       (e: unknown) => e,
     );
@@ -336,7 +489,7 @@ describe('invite', () => {
   it('permission denied on the merged write (caller admin whose role no longer permits)', async () => {
     mock
       .on(TransactWriteCommand)
-      .rejects(cancelled(NONE, failed({ allow: L('aircraft:*'), deny: L() })));
+      .rejects(cancelled(NONE, failed({ allow: L('aircraft:*'), deny: L() }), NONE));
     await expect(
       invite({ email: 'ann@example.com', role: 'admin' }, ctx('admin')),
     ).rejects.toMatchObject({ name: 'PermissionDeniedError', reason: 'no-match' });
@@ -347,8 +500,8 @@ describe('invite', () => {
     directory.failOnce('addToGroup', error);
     await expect(invite({ email: 'ann@example.com', role: 'pilot' })).rejects.toBe(error);
     // The membership is in the table now; the retry's write finds it.
-    member('u-ann', 'pilot');
-    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE));
+    expect(items.get('USER#u-ann')).toMatchObject({ role: 'pilot' });
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE, NONE));
     directory.log.length = 0;
     await expect(invite({ email: 'ann@example.com', role: 'pilot' })).resolves.toMatchObject({
       role: 'pilot',
@@ -361,7 +514,7 @@ describe('invite', () => {
   });
 
   it('a transaction conflict surfaces as it is', async () => {
-    const error = cancelled(NONE, { Code: 'TransactionConflict' }, NONE);
+    const error = cancelled(NONE, { Code: 'TransactionConflict' }, NONE, NONE);
     mock.on(TransactWriteCommand).rejects(error);
     await expect(invite({ email: 'ann@example.com', role: 'pilot' })).rejects.toBe(error);
   });
@@ -371,7 +524,7 @@ describe('changeRole', () => {
   const change = (userId: string, role: unknown, c = ctx()) =>
     service().changeRole(c, userId, { role });
 
-  it('updates the membership at the role read and moves the counts, with the check', async () => {
+  it('updates the membership at the role read and moves the pinned counts, with the pinned check', async () => {
     member('u-bob', 'pilot', { email: 'bob@example.com' });
     await expect(change('u-bob', 'instructor')).resolves.toEqual({
       userId: 'u-bob',
@@ -380,29 +533,40 @@ describe('changeRole', () => {
     });
     expect(transactions()).toEqual([
       [
-        permissionCheck('T', 'acme', 'manager', 'members:update'),
+        permissionCheck('T', 'acme', 'manager', 'members:update', 5),
         {
           Update: {
             TableName: 'T',
-            Key: { PK: 'TENANT#acme', SK: 'USER#u-bob' },
+            Key: { PK: 'CONTROL#acme', SK: 'USER#u-bob' },
             UpdateExpression: 'SET #role = :to',
             ConditionExpression: '#role = :from',
             ExpressionAttributeNames: { '#role': 'role' },
             ExpressionAttributeValues: { ':to': 'instructor', ':from': 'pilot' },
           },
         },
-        countOn('pilot', -1),
-        countOn('instructor', 1),
+        // Both ends at the versions the decision read.
+        countOn('pilot', -1, 2),
+        countOn('instructor', 1, 3),
       ],
     ]);
     // Bob's active tenant is acme: his attributes follow, so his next tokens carry the role.
     expect(directory.log).toEqual(['findUser(u-bob)', 'setActiveTenant(u-bob,acme,instructor)']);
   });
 
-  it('demoting an admin guards the admin count (the last admin stays)', async () => {
+  it('an admin demoting an admin: the admin count guards the last admin (merged with the check)', async () => {
     member('u-ann', 'admin');
-    await change('u-ann', 'member');
-    expect(transactions()[0]?.[2]).toEqual(countOn('admin', -1, true));
+    await change('u-ann', 'member', ctx('admin'));
+    const [tx] = transactions();
+    expect(tx).toHaveLength(3);
+    const update = tx?.[1]?.Update;
+    expect(update?.Key).toEqual({ PK: 'CONTROL#acme', SK: 'ROLE#admin' });
+    expect(update?.ConditionExpression).toMatch(
+      /^\(attribute_exists\(PK\) AND assigned > :one\) AND \(attribute_exists\(PK\) AND /,
+    );
+    expect(update?.ExpressionAttributeValues).toMatchObject({ ':delta': -1, ':one': 1 });
+    // An admin pins nothing.
+    expect(update?.ConditionExpression).not.toContain('version');
+    expect(tx?.[2]).toEqual(countOn('member', 1));
   });
 
   it('leaves the attributes of a member whose active tenant is another', async () => {
@@ -411,11 +575,26 @@ describe('changeRole', () => {
     expect(directory.log).toEqual(['findUser(u-ann)']);
   });
 
-  it('not a member: NotFoundError member, no write', async () => {
+  it('not a member: NotFoundError member, no write, no Cognito call', async () => {
     const error = await change('u-nobody', 'pilot').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).toMatchObject({ kind: 'member' });
     expect(transactions()).toHaveLength(0);
+    expect(directory.log).toEqual([]);
+  });
+
+  it.each([
+    ['an email', 'bob@example.com'],
+    ['a 2,000-character id', 'u'.repeat(2000)],
+    ['a key part', 'u-bob#x'],
+  ])('%s in the path: NotFoundError member with no call at all', async (_, userId) => {
+    member(userId, 'pilot');
+    const error = await change(userId, 'instructor').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error).toMatchObject({ kind: 'member' });
+    expect((error as Error).message.length).toBeLessThan(100);
+    expect(mock.calls()).toHaveLength(0);
+    expect(directory.log).toEqual([]);
   });
 
   it('validates the role, with no call', async () => {
@@ -439,8 +618,10 @@ describe('changeRole', () => {
 
   it('demoting the last admin: ConflictError last-admin', async () => {
     member('u-ann', 'admin');
-    mock.on(TransactWriteCommand).rejects(cancelled(NONE, NONE, failed(), NONE));
-    const error = await change('u-ann', 'member').catch((e: unknown) => e);
+    mock
+      .on(TransactWriteCommand)
+      .rejects(cancelled(NONE, failed({ allow: L('*'), deny: L(), assigned: N(1) }), NONE));
+    const error = await change('u-ann', 'member', ctx('admin')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect(error).toMatchObject({ reason: 'last-admin' });
     expect(directory.log).toEqual([]);
@@ -463,10 +644,32 @@ describe('changeRole', () => {
     );
   });
 
-  it('an unknown target role: RoleNotFoundError', async () => {
+  it('an unknown target role: RoleNotFoundError at the read, with no write', async () => {
+    member('u-bob', 'pilot');
+    await expect(change('u-bob', 'ghost')).rejects.toBeInstanceOf(RoleNotFoundError);
+    expect(transactions()).toHaveLength(0);
+    expect(directory.log).toEqual([]);
+  });
+
+  it('the target role deleted before the write: RoleNotFoundError', async () => {
     member('u-bob', 'pilot');
     mock.on(TransactWriteCommand).rejects(cancelled(NONE, NONE, NONE, failed()));
-    await expect(change('u-bob', 'ghost')).rejects.toBeInstanceOf(RoleNotFoundError);
+    await expect(change('u-bob', 'instructor')).rejects.toBeInstanceOf(RoleNotFoundError);
+  });
+
+  it.each([
+    ['the current role (from)', 2, 'pilot'],
+    ['the new role (to)', 3, 'instructor'],
+  ])('%s edited before the write: ConflictError role-changed naming it', async (_, at, roleId) => {
+    member('u-bob', 'pilot');
+    const reasons = [NONE, NONE, NONE, NONE];
+    reasons[at] = roleAsSeen(['aircraft:read'], 9);
+    mock.on(TransactWriteCommand).rejects(cancelled(...reasons));
+    const error = await change('u-bob', 'instructor').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ reason: 'role-changed' });
+    expect((error as Error).message).toContain(roleId);
+    expect(directory.log).toEqual([]);
   });
 
   it('permission denied: PermissionDeniedError, no Cognito call', async () => {
@@ -491,17 +694,15 @@ describe('changeRole', () => {
     expect(directory.log).toEqual(['findUser(u-bob)', 'setActiveTenant(u-bob,acme,instructor)']);
   });
 
-  // BUG (tenants/members.ts, changeRole, lines 436-473): when the requested role equals the stored
-  // one, no guarded write runs and nothing else checks `members:update` — a caller whose role lacks
-  // it (e.g. `member`, which may `members:list` but not update) gets 200 with the member's data and
-  // can make the function call AdminUpdateUserAttributes on another user. `remove` has the matching
-  // path covered (`roles.enforce(ctx, 'members:remove')` when nothing is written); changeRole should
-  // enforce `members:update` the same way (PermissionDeniedError, 403).
+  // Was a bug: when the requested role equals the stored one no guarded write runs, so nothing
+  // checked `members:update` — a `member` got 200 and made the function call Cognito for another user.
   it('the same role again still requires members:update', async () => {
-    member('u-bob', 'instructor');
-    await expect(change('u-bob', 'instructor', ctx('member'))).rejects.toBeInstanceOf(
-      PermissionDeniedError,
-    );
+    member('u-bob', 'member');
+    await expect(change('u-bob', 'member', ctx('member'))).rejects.toMatchObject({
+      name: 'PermissionDeniedError',
+      action: 'members:update',
+      reason: 'no-match',
+    });
     expect(directory.log).toEqual([]);
   });
 });
@@ -509,28 +710,35 @@ describe('changeRole', () => {
 describe('remove', () => {
   const remove = (userId: string, c = ctx()) => service().remove(c, userId);
 
-  it('deletes the membership at the role read and decrements the count, with the check', async () => {
+  it('deletes the membership at the role read, decrements the pinned count and leaves a marker, with the pinned check', async () => {
     member('u-ann', 'pilot');
     await remove('u-ann');
     expect(transactions()).toEqual([
       [
-        permissionCheck('T', 'acme', 'manager', 'members:remove'),
+        permissionCheck('T', 'acme', 'manager', 'members:remove', 5),
         {
           Delete: {
             TableName: 'T',
-            Key: { PK: 'TENANT#acme', SK: 'USER#u-ann' },
+            Key: { PK: 'CONTROL#acme', SK: 'USER#u-ann' },
             ConditionExpression: '#role = :from',
             ExpressionAttributeNames: { '#role': 'role' },
             ExpressionAttributeValues: { ':from': 'pilot' },
           },
         },
-        countOn('pilot', -1),
+        countOn('pilot', -1, 2),
+        putMarker('u-ann'),
       ],
     ]);
     // Not Ann's active tenant: out of the group, attributes untouched.
     expect(directory.log).toEqual(['findUser(u-ann)', 'removeFromGroup(u-ann,acme)']);
     // The table write came first; no separate enforce call was needed.
     expect(roles.asked).toEqual([]);
+    // The cleanup done, the marker goes.
+    expect(mock.commandCalls(DeleteCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: 'T', Key: { PK: 'CONTROL#acme', SK: 'REMOVED#u-ann' } },
+    ]);
+    expect(items.has('REMOVED#u-ann')).toBe(false);
+    expect(items.has('USER#u-ann')).toBe(false);
   });
 
   it('clears the attributes only if it was their active tenant', async () => {
@@ -543,41 +751,62 @@ describe('remove', () => {
     ]);
   });
 
-  it('removing an admin guards the admin count', async () => {
+  it('an admin removing an admin: the admin count guards the last admin (merged with the check)', async () => {
     member('u-ann', 'admin');
-    await remove('u-ann');
-    expect(transactions()[0]?.[2]).toEqual(countOn('admin', -1, true));
+    await remove('u-ann', ctx('admin'));
+    const [tx] = transactions();
+    expect(tx).toHaveLength(3);
+    expect(tx?.[1]?.Update?.Key).toEqual({ PK: 'CONTROL#acme', SK: 'ROLE#admin' });
+    expect(tx?.[1]?.Update?.ConditionExpression).toMatch(
+      /^\(attribute_exists\(PK\) AND assigned > :one\) AND \(/,
+    );
+    expect(tx?.[2]).toEqual(putMarker('u-ann'));
   });
 
-  it('the last admin: ConflictError last-admin, no Cognito call', async () => {
+  it('the last admin: ConflictError last-admin, no Cognito call, no marker', async () => {
     member('u-ann', 'admin');
-    mock.on(TransactWriteCommand).rejects(cancelled(NONE, NONE, failed()));
-    await expect(remove('u-ann')).rejects.toMatchObject({
+    mock
+      .on(TransactWriteCommand)
+      .rejects(cancelled(NONE, failed({ allow: L('*'), deny: L(), assigned: N(1) }), NONE));
+    await expect(remove('u-ann', ctx('admin'))).rejects.toMatchObject({
       name: 'ConflictError',
       reason: 'last-admin',
     });
     expect(directory.log).toEqual([]);
+    expect(items.has('REMOVED#u-ann')).toBe(false);
   });
 
   it('the last admin removing themself (merged write): last-admin', async () => {
     member('caller', 'admin');
     mock
       .on(TransactWriteCommand)
-      .rejects(cancelled(NONE, failed({ allow: L('*'), deny: L(), assigned: { N: '1' } })));
+      .rejects(cancelled(NONE, failed({ allow: L('*'), deny: L(), assigned: { N: '1' } }), NONE));
     await expect(remove('caller', ctx('admin'))).rejects.toMatchObject({ reason: 'last-admin' });
-    expect(transactions()[0]).toHaveLength(2);
+    expect(transactions()[0]).toHaveLength(3);
   });
 
   it('changed meanwhile: ConflictError stale-version', async () => {
     member('u-ann', 'pilot');
-    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE));
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE, NONE));
     await expect(remove('u-ann')).rejects.toMatchObject({ reason: 'stale-version' });
+    expect(directory.log).toEqual([]);
+  });
+
+  it("the member's role edited before the write: ConflictError role-changed", async () => {
+    member('u-ann', 'pilot');
+    mock
+      .on(TransactWriteCommand)
+      .rejects(cancelled(NONE, NONE, roleAsSeen(['aircraft:read'], 7), NONE));
+    await expect(remove('u-ann')).rejects.toMatchObject({
+      name: 'ConflictError',
+      reason: 'role-changed',
+    });
     expect(directory.log).toEqual([]);
   });
 
   it('permission denied: PermissionDeniedError, no Cognito call', async () => {
     member('u-ann', 'pilot');
-    mock.on(TransactWriteCommand).rejects(cancelled(failed(), NONE, NONE));
+    mock.on(TransactWriteCommand).rejects(cancelled(failed(), NONE, NONE, NONE));
     await expect(remove('u-ann')).rejects.toMatchObject({
       name: 'PermissionDeniedError',
       reason: 'unknown-role',
@@ -585,36 +814,225 @@ describe('remove', () => {
     expect(directory.log).toEqual([]);
   });
 
-  it('a Cognito failure after the delete surfaces; the retry completes the cleanup, then 404', async () => {
+  it('a Cognito failure after the delete surfaces, the marker stays; the retry completes the cleanup; then 404', async () => {
     member('u-bob', 'pilot');
     const error = Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' });
     directory.failOnce('removeFromGroup', error);
     await expect(remove('u-bob')).rejects.toBe(error);
     expect(directory.log).toEqual(['findUser(u-bob)', 'removeFromGroup(u-bob,acme)']);
-    // The membership is gone from the table (the write committed).
-    items.delete('USER#u-bob');
+    // The membership is gone from the table (the write committed); its marker is there.
+    expect(items.has('USER#u-bob')).toBe(false);
+    expect(items.get('REMOVED#u-bob')).toMatchObject({ type: 'removal', userId: 'u-bob' });
     directory.log.length = 0;
-    const retry = await remove('u-bob').catch((e: unknown) => e);
-    expect(retry).toBeInstanceOf(NotFoundError);
-    expect(retry).toMatchObject({ kind: 'member' });
+
+    await expect(remove('u-bob')).resolves.toBeUndefined();
+    // The retry is a removal too: members:remove is asked, since no guarded write runs.
     expect(roles.asked).toEqual(['members:remove']);
     expect(directory.log).toEqual([
       'findUser(u-bob)',
       'removeFromGroup(u-bob,acme)',
       'clearActiveTenant(u-bob)',
     ]);
+    expect(items.has('REMOVED#u-bob')).toBe(false);
     expect(transactions()).toHaveLength(1);
+
+    // Done: a third call finds neither membership nor marker.
+    directory.log.length = 0;
+    const third = await remove('u-bob').catch((e: unknown) => e);
+    expect(third).toBeInstanceOf(NotFoundError);
+    expect(third).toMatchObject({ kind: 'member' });
+    expect(directory.log).toEqual([]);
+    expect(roles.asked).toEqual(['members:remove']);
   });
 
-  it('no membership and no permission: PermissionDeniedError, no Cognito call', async () => {
+  it('a marker without members:remove: PermissionDeniedError, no Cognito call, the marker stays', async () => {
+    removalMarker('u-bob');
     roles.allowed.clear();
-    await expect(remove('u-bob')).rejects.toBeInstanceOf(PermissionDeniedError);
+    await expect(remove('u-bob')).rejects.toMatchObject({
+      name: 'PermissionDeniedError',
+      action: 'members:remove',
+    });
     expect(directory.log).toEqual([]);
+    expect(transactions()).toHaveLength(0);
+    expect(items.has('REMOVED#u-bob')).toBe(true);
+  });
+
+  it('neither membership nor marker: NotFoundError, no Cognito call, nothing asked', async () => {
+    roles.allowed.clear();
+    await expect(remove('u-bob')).rejects.toBeInstanceOf(NotFoundError);
+    // A user of the pool who is not a member: never reaches Cognito either.
+    roles.allowed.add('members:remove');
+    await expect(remove('u-nobody')).rejects.toBeInstanceOf(NotFoundError);
+    expect(directory.log).toEqual([]);
+    expect(roles.asked).toEqual([]);
     expect(transactions()).toHaveLength(0);
   });
 
-  it('no membership and no such user: NotFoundError, nothing changed', async () => {
-    await expect(remove('u-nobody')).rejects.toBeInstanceOf(NotFoundError);
-    expect(directory.log).toEqual(['findUser(u-nobody)']);
+  it.each([
+    ['an email', 'bob@example.com'],
+    ['a 2,000-character id', 'u'.repeat(2000)],
+    ['a key part', 'u-bob#x'],
+  ])('%s in the path: NotFoundError with no call at all', async (_, userId) => {
+    // Even where an item with that key part would exist.
+    member(userId, 'pilot');
+    removalMarker(userId);
+    const error = await remove(userId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error).toMatchObject({ kind: 'member' });
+    expect((error as Error).message).toBe(`no member ${userId.slice(0, 64)} in this tenant`);
+    expect(mock.calls()).toHaveLength(0);
+    expect(directory.log).toEqual([]);
+    expect(roles.asked).toEqual([]);
+  });
+
+  it('a new invitation of a removed user drops the marker in its transaction', async () => {
+    removalMarker('u-ann');
+    await service().invite(ctx(), { email: 'ann@example.com', role: 'pilot' });
+    expect(transactions()[0]?.[3]).toEqual(dropMarker('u-ann'));
+    expect(items.has('REMOVED#u-ann')).toBe(false);
+    // A late retry of the removal now finds a membership: it is a new removal, not a cleanup.
+    expect(items.get('USER#u-ann')).toMatchObject({ role: 'pilot' });
+  });
+});
+
+describe('no one grants more than they hold (anyone but an admin)', () => {
+  /** A RightsExceededError (a 403), with nothing written and nothing asked of Cognito. */
+  const exceeds = async (promise: Promise<unknown>) => {
+    const error = await promise.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RightsExceededError);
+    expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect(transactions()).toHaveLength(0);
+    expect(directory.log).toEqual([]);
+    return error as RightsExceededError;
+  };
+  /** A PermissionDeniedError with `reason`, with nothing written and nothing asked of Cognito. */
+  const refused = async (promise: Promise<unknown>, action: string, reason: string) => {
+    const error = await promise.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect(error).not.toBeInstanceOf(RightsExceededError);
+    expect(error).toMatchObject({ action, reason });
+    expect(transactions()).toHaveLength(0);
+    expect(directory.log).toEqual([]);
+  };
+
+  describe('invite', () => {
+    it('a role beyond the inviter: RightsExceededError with the uncovered pattern', async () => {
+      const error = await exceeds(
+        service().invite(ctx(), { email: 'ann@example.com', role: 'auditor' }),
+      );
+      expect(error).toMatchObject({
+        name: 'RightsExceededError',
+        action: 'members:invite',
+        reason: 'exceeds-own-role',
+        roleId: 'auditor',
+        pattern: 'billing:*',
+        example: 'billing:x0',
+        gap: 'not-granted',
+      });
+      expect(error.matched).toBeUndefined();
+    });
+
+    it("a role that reaches what the inviter's role denies: gap denied, matched", async () => {
+      storeRole('ops', ['*'], ['billing:*'], 2);
+      storeRole('clerk', ['billing:read', 'aircraft:read']);
+      const error = await exceeds(
+        service().invite(ctx('ops'), { email: 'ann@example.com', role: 'clerk' }),
+      );
+      expect(error).toMatchObject({
+        action: 'members:invite',
+        reason: 'exceeds-own-role',
+        roleId: 'clerk',
+        pattern: 'billing:read',
+        example: 'billing:read',
+        gap: 'denied',
+        matched: 'billing:*',
+      });
+    });
+
+    it('a delegate holding members:* cannot hand out a role with `*`', async () => {
+      storeRole('root', ['*']);
+      const error = await exceeds(
+        service().invite(ctx(), { email: 'ann@example.com', role: 'root' }),
+      );
+      expect(error).toMatchObject({ roleId: 'root', pattern: '*', gap: 'not-granted' });
+    });
+
+    it('admin only: even a holder of `*` who is not admin cannot make an admin', async () => {
+      storeRole('ops', ['*'], [], 2);
+      await refused(
+        service().invite(ctx('ops'), { email: 'ann@example.com', role: 'admin' }),
+        'members:invite',
+        'admin-only',
+      );
+    });
+  });
+
+  describe('changeRole: both ends', () => {
+    it('from a role beyond the caller (taking it away is as much beyond them)', async () => {
+      member('u-bob', 'auditor');
+      const error = await exceeds(service().changeRole(ctx(), 'u-bob', { role: 'pilot' }));
+      expect(error).toMatchObject({
+        action: 'members:update',
+        reason: 'exceeds-own-role',
+        roleId: 'auditor',
+        pattern: 'billing:*',
+        example: 'billing:x0',
+        gap: 'not-granted',
+      });
+    });
+
+    it('to a role beyond the caller', async () => {
+      member('u-bob', 'pilot');
+      const error = await exceeds(service().changeRole(ctx(), 'u-bob', { role: 'auditor' }));
+      expect(error).toMatchObject({ action: 'members:update', roleId: 'auditor' });
+    });
+
+    it('admin only: to admin, and from admin, even for a holder of `*`', async () => {
+      storeRole('ops', ['*'], [], 2);
+      member('u-bob', 'pilot');
+      await refused(
+        service().changeRole(ctx('ops'), 'u-bob', { role: 'admin' }),
+        'members:update',
+        'admin-only',
+      );
+      member('u-ann', 'admin');
+      await refused(
+        service().changeRole(ctx('ops'), 'u-ann', { role: 'member' }),
+        'members:update',
+        'admin-only',
+      );
+    });
+
+    it('own role: nobody but an admin changes their own, refused before any read', async () => {
+      member('caller', 'manager');
+      await refused(
+        service().changeRole(ctx('manager', 'caller'), 'caller', { role: 'pilot' }),
+        'members:update',
+        'own-role',
+      );
+      expect(mock.calls()).toHaveLength(0);
+    });
+  });
+
+  describe('remove', () => {
+    it('a member whose role is beyond the caller', async () => {
+      member('u-ann', 'auditor');
+      const error = await exceeds(service().remove(ctx(), 'u-ann'));
+      expect(error).toMatchObject({
+        action: 'members:remove',
+        reason: 'exceeds-own-role',
+        roleId: 'auditor',
+        pattern: 'billing:*',
+        gap: 'not-granted',
+      });
+      expect(items.has('USER#u-ann')).toBe(true);
+      expect(items.has('REMOVED#u-ann')).toBe(false);
+    });
+
+    it('admin only: an admin member, even for a holder of `*`', async () => {
+      storeRole('ops', ['*'], [], 2);
+      member('u-ann', 'admin');
+      await refused(service().remove(ctx('ops'), 'u-ann'), 'members:remove', 'admin-only');
+    });
   });
 });
