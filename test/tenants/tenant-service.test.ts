@@ -16,6 +16,7 @@ import {
   ConflictError,
   createTenantService,
   InvalidInputError,
+  MAX_REFRESH_TOKEN_LENGTH,
   MAX_TENANT_NAME_LENGTH,
   NotFoundError,
   RefreshTokenError,
@@ -40,6 +41,8 @@ interface FakeDirectory extends UserDirectory {
   failOnce(method: Method, error: unknown): void;
   /** The `sub` the next refresh's ID token carries (default: the caller). */
   refreshSubject: string | undefined;
+  /** The `cognito:groups` refreshed ID tokens carry (Cognito's view, not the token the caller holds). */
+  refreshGroups: string[] | undefined;
 }
 
 function fakeDirectory(log: string[]): FakeDirectory {
@@ -58,6 +61,7 @@ function fakeDirectory(log: string[]): FakeDirectory {
     groups,
     attributes,
     refreshSubject: undefined,
+    refreshGroups: undefined,
     failOnce(method, error) {
       failures.set(method, error);
     },
@@ -90,8 +94,12 @@ function fakeDirectory(log: string[]): FakeDirectory {
     async refresh(refreshToken) {
       step('refresh', refreshToken);
       const sub = directory.refreshSubject ?? 'u1';
+      const groups = directory.refreshGroups;
       return {
-        idToken: unsignedJwt({ sub, token_use: 'id' }, 'k'),
+        idToken: unsignedJwt(
+          { sub, token_use: 'id', ...(groups === undefined ? {} : { 'cognito:groups': groups }) },
+          'k',
+        ),
         accessToken: 'access',
         expiresIn: 3600,
       } satisfies Tokens;
@@ -162,6 +170,10 @@ function fakeTable(log: string[]) {
           else if (condition === 'attribute_exists(PK)') ok = existing !== undefined;
           else if (condition === 'attribute_not_exists(pendingTenant)')
             ok = existing?.pendingTenant === undefined;
+          else if (condition === 'attribute_not_exists(pendingTenant) OR pendingTenant = :stale')
+            ok =
+              existing?.pendingTenant === undefined ||
+              existing.pendingTenant === t.Update?.ExpressionAttributeValues?.[':stale'];
           else if (condition !== undefined) throw new Error(`fake table: unknown ${condition}`);
           return { Code: ok ? 'None' : 'ConditionalCheckFailed' };
         });
@@ -234,7 +246,7 @@ const throttled = () =>
 
 /** The state of a completed creation of `tenantId` for u1. */
 function expectComplete(tenantId: string) {
-  expect(table.get(`TENANT#${tenantId}`, 'TENANT')?.status).toBe('active');
+  expect(table.get(`CONTROL#${tenantId}`, 'TENANT')?.status).toBe('active');
   expect(table.get('USER#u1', 'PROFILE')?.pendingTenant).toBeUndefined();
   expect(directory.groups.get(tenantId)?.has('u1')).toBe(true);
   expect(directory.attributes.get('u1')).toEqual({ tenantId, role: 'admin' });
@@ -268,7 +280,7 @@ describe('createTenant', () => {
       Put: {
         TableName: 'T',
         Item: {
-          PK: 'TENANT#t-first',
+          PK: 'CONTROL#t-first',
           SK: 'TENANT',
           type: 'tenant',
           tenantId: 't-first',
@@ -284,10 +296,10 @@ describe('createTenant', () => {
       Put: {
         TableName: 'T',
         Item: {
-          PK: 'TENANT#t-first',
+          PK: 'CONTROL#t-first',
           SK: 'USER#u1',
           GSI1PK: 'USER#u1',
-          GSI1SK: 'TENANT#t-first',
+          GSI1SK: 'CONTROL#t-first',
           type: 'membership',
           tenantId: 't-first',
           userId: 'u1',
@@ -305,7 +317,7 @@ describe('createTenant', () => {
     ]);
     expect(roles.map((p) => p?.Item)).toEqual([
       expect.objectContaining({
-        PK: 'TENANT#t-first',
+        PK: 'CONTROL#t-first',
         SK: 'ROLE#admin',
         roleId: 'admin',
         allow: ['*'],
@@ -314,7 +326,7 @@ describe('createTenant', () => {
         assigned: 1,
       }),
       expect.objectContaining({
-        PK: 'TENANT#t-first',
+        PK: 'CONTROL#t-first',
         SK: 'ROLE#member',
         roleId: 'member',
         version: 1,
@@ -352,7 +364,7 @@ describe('createTenant', () => {
       {
         Update: {
           TableName: 'T',
-          Key: { PK: 'TENANT#t-first', SK: 'TENANT' },
+          Key: { PK: 'CONTROL#t-first', SK: 'TENANT' },
           UpdateExpression: 'SET #status = :active',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':active': 'active' },
@@ -383,7 +395,7 @@ describe('createTenant', () => {
   it('stores the trimmed name', async () => {
     const result = await create(service(), '  Acme  ');
     expect(result.tenant.name).toBe('Acme');
-    expect(table.get('TENANT#t-first', 'TENANT')?.name).toBe('Acme');
+    expect(table.get('CONTROL#t-first', 'TENANT')?.name).toBe('Acme');
   });
 
   it('without a refresh token completes and returns no tokens (no refresh call)', async () => {
@@ -453,9 +465,9 @@ describe('createTenant', () => {
         await expect(create(s)).rejects.toBe(error);
         expect(log).toEqual(steps.slice(0, at + 1));
         expect(table.get('USER#u1', 'PROFILE')?.pendingTenant).toBe('t-first');
-        expect(table.get('TENANT#t-first', 'TENANT')?.status).toBe('creating');
+        expect(table.get('CONTROL#t-first', 'TENANT')?.status).toBe('creating');
         // What the user can reach meanwhile: the membership is written, so the tenant is listed.
-        expect(table.get('TENANT#t-first', 'USER#u1')?.role).toBe('admin');
+        expect(table.get('CONTROL#t-first', 'USER#u1')?.role).toBe('admin');
 
         log.length = 0;
         const retry = await create(s, 'Another Name');
@@ -493,7 +505,7 @@ describe('createTenant', () => {
       expect((error as Error).cause).toBeInstanceOf(TransactionCanceledException);
       expect(log).toEqual(['transact:create']);
       // The cancelled transaction wrote nothing of t-second.
-      expect(table.get('TENANT#t-second', 'TENANT')).toBeUndefined();
+      expect(table.get('CONTROL#t-second', 'TENANT')).toBeUndefined();
       const retry = await create(s);
       expect(retry).toMatchObject({ tenant: { tenantId: 't-first' }, resumed: true });
       expectComplete('t-first');
@@ -533,6 +545,92 @@ describe('createTenant', () => {
     });
   });
 
+  describe('resumes only its own unfinished tenant; any other marker is replaced', () => {
+    const marker = (pendingTenant: string) =>
+      table.items.set('USER#u1|PROFILE', { PK: 'USER#u1', SK: 'PROFILE', pendingTenant });
+    const tenantItem = (tenantId: string, item: Record<string, unknown>) =>
+      table.items.set(`CONTROL#${tenantId}|TENANT`, {
+        PK: `CONTROL#${tenantId}`,
+        SK: 'TENANT',
+        tenantId,
+        name: `Tenant ${tenantId}`,
+        ...item,
+      });
+
+    /** A new tenant was created and completed; the stale marker was replaced in its transaction. */
+    const expectFreshCreation = (result: Awaited<ReturnType<typeof create>>, stale: string) => {
+      expect(result).toMatchObject({
+        tenant: { tenantId: 't-first', name: 'Acme Flight School' },
+        resumed: false,
+      });
+      const [tx] = table.creations();
+      expect(tx?.[4]).toEqual({
+        Update: {
+          TableName: 'T',
+          Key: { PK: 'USER#u1', SK: 'PROFILE' },
+          UpdateExpression: 'SET pendingTenant = :t',
+          ConditionExpression: 'attribute_not_exists(pendingTenant) OR pendingTenant = :stale',
+          ExpressionAttributeValues: { ':t': 't-first', ':stale': stale },
+        },
+      });
+      expectComplete('t-first');
+      // Nothing of the tenant the marker named was touched or handed over.
+      expect(log.filter((l) => l.includes(stale))).toEqual([]);
+      expect(directory.groups.has(stale)).toBe(false);
+    };
+
+    it("a marker naming another user's unfinished tenant: never handed over", async () => {
+      marker('victim');
+      tenantItem('victim', { type: 'tenant', createdBy: 'u2', status: 'creating' });
+      expectFreshCreation(await create(), 'victim');
+      expect(table.get('CONTROL#victim', 'TENANT')?.status).toBe('creating');
+    });
+
+    it('a marker naming its own tenant that is already active: a new tenant', async () => {
+      marker('done');
+      tenantItem('done', { type: 'tenant', createdBy: 'u1', status: 'active' });
+      expectFreshCreation(await create(), 'done');
+    });
+
+    it.each([
+      ['an item that is not a tenant', { type: 'role', createdBy: 'u1', status: 'creating' }],
+      ['a tenant item without its type', { createdBy: 'u1', status: 'creating' }],
+    ])('a marker naming %s: a new tenant', async (_, item) => {
+      marker('odd');
+      tenantItem('odd', item);
+      expectFreshCreation(await create(), 'odd');
+    });
+
+    it('a marker naming nothing: a new tenant', async () => {
+      marker('ghost');
+      expectFreshCreation(await create(), 'ghost');
+    });
+
+    it('a marker that is not a tenant id is not even read: a new tenant', async () => {
+      marker('a#b');
+      expectFreshCreation(await create(), 'a#b');
+      expect(mock.commandCalls(GetCommand).map((c) => c.args[0].input.Key)).toEqual([
+        { PK: 'USER#u1', SK: 'PROFILE' },
+      ]);
+    });
+
+    it('its own unfinished tenant is resumed (and read consistently)', async () => {
+      marker('mine');
+      tenantItem('mine', { type: 'tenant', createdBy: 'u1', status: 'creating', name: 'Mine' });
+      await expect(create()).resolves.toMatchObject({
+        tenant: { tenantId: 'mine', name: 'Mine' },
+        resumed: true,
+      });
+      expect(table.creations()).toHaveLength(0);
+      expect(mock.commandCalls(GetCommand)[1]?.args[0].input).toEqual({
+        TableName: 'T',
+        Key: { PK: 'CONTROL#mine', SK: 'TENANT' },
+        ConsistentRead: true,
+      });
+      expectComplete('mine');
+    });
+  });
+
   describe('input validation (400 issues per field, nothing written)', () => {
     it.each([
       ['a number', 42, 'must be a string'],
@@ -565,9 +663,24 @@ describe('createTenant', () => {
         .catch((e: unknown) => e);
       expect((error as InvalidInputError).issues).toEqual([
         { field: 'name', message: 'must be a string' },
-        { field: 'refreshToken', message: 'must be a non-empty string' },
+        { field: 'refreshToken', message: 'must be a refresh token (at most 8192 characters)' },
       ]);
       expect(mock.calls()).toHaveLength(0);
+    });
+
+    it.each([
+      ['a 300 KB refresh token', 'r'.repeat(300 * 1024)],
+      ['characters no refresh token has', 'rt\u0000'],
+    ])('refuses %s: InvalidInputError, with no call', async (_, refreshToken) => {
+      const error = await service()
+        .createTenant({ userId: 'u1', name: 'Acme', refreshToken })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).issues).toEqual([
+        { field: 'refreshToken', message: 'must be a refresh token (at most 8192 characters)' },
+      ]);
+      expect(mock.calls()).toHaveLength(0);
+      expect(log).toEqual([]);
     });
 
     it('refuses a newTenantId that gives an unsafe id, before writing', async () => {
@@ -590,8 +703,8 @@ describe('createTenant', () => {
 
 describe('switchTenant', () => {
   const membership = (tenantId: string, role: string) => {
-    table.items.set(`TENANT#${tenantId}|USER#u1`, {
-      PK: `TENANT#${tenantId}`,
+    table.items.set(`CONTROL#${tenantId}|USER#u1`, {
+      PK: `CONTROL#${tenantId}`,
       SK: 'USER#u1',
       tenantId,
       userId: 'u1',
@@ -599,8 +712,8 @@ describe('switchTenant', () => {
     });
   };
   const role = (tenantId: string, roleId: string) => {
-    table.items.set(`TENANT#${tenantId}|ROLE#${roleId}`, {
-      PK: `TENANT#${tenantId}`,
+    table.items.set(`CONTROL#${tenantId}|ROLE#${roleId}`, {
+      PK: `CONTROL#${tenantId}`,
       SK: `ROLE#${roleId}`,
       roleId,
     });
@@ -620,19 +733,66 @@ describe('switchTenant', () => {
     expect(log).toEqual(['setActiveTenant(u1,beta,pilot)', 'refresh(rt)']);
     expect(directory.attributes.get('u1')).toEqual({ tenantId: 'beta', role: 'pilot' });
     expect(mock.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([
-      { TableName: 'T', Key: { PK: 'TENANT#beta', SK: 'USER#u1' }, ConsistentRead: true },
-      { TableName: 'T', Key: { PK: 'TENANT#beta', SK: 'ROLE#pilot' }, ConsistentRead: true },
+      { TableName: 'T', Key: { PK: 'CONTROL#beta', SK: 'USER#u1' }, ConsistentRead: true },
+      { TableName: 'T', Key: { PK: 'CONTROL#beta', SK: 'ROLE#pilot' }, ConsistentRead: true },
     ]);
   });
 
-  it("not in the caller's groups: TenantAccessError, with no DynamoDB and no Cognito call", async () => {
+  it("not in the caller's groups, nor in a fresh token's: TenantAccessError, with no DynamoDB call and no change", async () => {
     membership('gamma', 'admin');
     role('gamma', 'admin');
+    directory.refreshGroups = ['acme', 'beta'];
     const error = await switchTo('gamma').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TenantAccessError);
     expect(error).toMatchObject({ reason: 'not-in-groups' });
     expect(mock.calls()).toHaveLength(0);
-    expect(log).toEqual([]);
+    // Cognito was asked for the user's current groups only; nothing was changed.
+    expect(log).toEqual(['refresh(rt)']);
+    expect(directory.attributes.size).toBe(0);
+  });
+
+  it('a fresh token without groups at all: TenantAccessError', async () => {
+    membership('gamma', 'admin');
+    role('gamma', 'admin');
+    await expect(switchTo('gamma')).rejects.toMatchObject({
+      name: 'TenantAccessError',
+      reason: 'not-in-groups',
+    });
+    expect(mock.calls()).toHaveLength(0);
+  });
+
+  it('in the groups of the token held: no refresh before the switch', async () => {
+    membership('beta', 'pilot');
+    role('beta', 'pilot');
+    await switchTo('beta');
+    expect(log.filter((l) => l.startsWith('refresh'))).toEqual(['refresh(rt)']);
+    expect(log[0]).toBe('setActiveTenant(u1,beta,pilot)');
+  });
+
+  it('invited a moment ago (the token held lacks the group): refreshes first, then switches at once', async () => {
+    membership('gamma', 'pilot');
+    role('gamma', 'pilot');
+    directory.refreshGroups = ['acme', 'beta', 'gamma'];
+    await expect(switchTo('gamma')).resolves.toMatchObject({ tenantId: 'gamma', role: 'pilot' });
+    expect(log).toEqual(['refresh(rt)', 'setActiveTenant(u1,gamma,pilot)', 'refresh(rt)']);
+    expect(directory.attributes.get('u1')).toEqual({ tenantId: 'gamma', role: 'pilot' });
+  });
+
+  it('a fresh token of another user never counts: RefreshTokenError, nothing changed', async () => {
+    membership('gamma', 'pilot');
+    role('gamma', 'pilot');
+    directory.refreshSubject = 'u2';
+    directory.refreshGroups = ['gamma'];
+    await expect(switchTo('gamma')).rejects.toBeInstanceOf(RefreshTokenError);
+    expect(mock.calls()).toHaveLength(0);
+    expect(directory.attributes.size).toBe(0);
+  });
+
+  it('a refused refresh token while checking a fresh invitation: RefreshTokenError, nothing changed', async () => {
+    directory.failOnce('refresh', new RefreshTokenError('refused'));
+    await expect(switchTo('gamma')).rejects.toBeInstanceOf(RefreshTokenError);
+    expect(mock.calls()).toHaveLength(0);
+    expect(directory.attributes.size).toBe(0);
   });
 
   it('no membership item (removed meanwhile): NotFoundError member, attributes untouched', async () => {
@@ -687,6 +847,42 @@ describe('switchTenant', () => {
   it.each([undefined, 42, '', 'x'.repeat(65)])('refuses tenant id %j', async (tenantId) => {
     await expect(switchTo(tenantId as string)).rejects.toBeInstanceOf(InvalidInputError);
   });
+
+  it.each([
+    ['a 300 KB refresh token', 'r'.repeat(300 * 1024)],
+    ['one character over the limit', 'r'.repeat(MAX_REFRESH_TOKEN_LENGTH + 1)],
+    ['characters no refresh token has', 'eyJ.abc def'],
+    ['not a string', 42],
+  ])('refuses %s: InvalidInputError, with no call', async (_, refreshToken) => {
+    const error = await switchTo('beta', ['beta'], refreshToken as string).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).issues).toEqual([
+      { field: 'refreshToken', message: 'must be a refresh token (at most 8192 characters)' },
+    ]);
+    expect(mock.calls()).toHaveLength(0);
+    expect(log).toEqual([]);
+  });
+
+  it('accepts a refresh token of exactly the limit', async () => {
+    membership('beta', 'pilot');
+    role('beta', 'pilot');
+    const refreshToken = 'r'.repeat(MAX_REFRESH_TOKEN_LENGTH);
+    await expect(switchTo('beta', ['beta'], refreshToken)).resolves.toMatchObject({
+      tenantId: 'beta',
+    });
+  });
+});
+
+/** A membership item of u1 as the control plane writes it (what GSI1 should hand back). */
+const membershipOf = (tenantId: string, extra: Record<string, unknown> = {}) => ({
+  PK: `CONTROL#${tenantId}`,
+  SK: 'USER#u1',
+  GSI1PK: 'USER#u1',
+  GSI1SK: `CONTROL#${tenantId}`,
+  type: 'membership',
+  tenantId,
+  userId: 'u1',
+  ...extra,
 });
 
 describe('listTenants', () => {
@@ -695,17 +891,17 @@ describe('listTenants', () => {
       .on(QueryCommand)
       .resolvesOnce({
         Items: [
-          { tenantId: 'acme', tenantName: 'Acme', role: 'admin' },
-          { tenantId: 'beta', role: 'pilot' },
+          membershipOf('acme', { tenantName: 'Acme', role: 'admin' }),
+          membershipOf('beta', { role: 'pilot' }),
         ],
         LastEvaluatedKey: {
-          PK: 'TENANT#beta',
+          PK: 'CONTROL#beta',
           SK: 'USER#u1',
           GSI1PK: 'USER#u1',
-          GSI1SK: 'TENANT#beta',
+          GSI1SK: 'CONTROL#beta',
         },
       })
-      .resolvesOnce({ Items: [{ tenantId: 'gamma', tenantName: 'Gamma', role: 'member' }] });
+      .resolvesOnce({ Items: [membershipOf('gamma', { tenantName: 'Gamma', role: 'member' })] });
     const tenants = await service().listTenants('u1', 'beta');
     expect(tenants).toEqual([
       { tenantId: 'acme', name: 'Acme', role: 'admin', active: false },
@@ -718,25 +914,51 @@ describe('listTenants', () => {
       TableName: 'T',
       IndexName: 'GSI1',
       KeyConditionExpression: 'GSI1PK = :u AND begins_with(GSI1SK, :t)',
-      ExpressionAttributeValues: { ':u': 'USER#u1', ':t': 'TENANT#' },
+      ExpressionAttributeValues: { ':u': 'USER#u1', ':t': 'CONTROL#' },
       ExclusiveStartKey: undefined,
     });
     expect(inputs[1]?.ExclusiveStartKey).toEqual({
-      PK: 'TENANT#beta',
+      PK: 'CONTROL#beta',
       SK: 'USER#u1',
       GSI1PK: 'USER#u1',
-      GSI1SK: 'TENANT#beta',
+      GSI1SK: 'CONTROL#beta',
     });
   });
 
   it('a tenant-less caller has no active tenant; no items is an empty list', async () => {
     mock
       .on(QueryCommand)
-      .resolvesOnce({ Items: [{ tenantId: 'acme', tenantName: 'Acme', role: 'admin' }] })
+      .resolvesOnce({ Items: [membershipOf('acme', { tenantName: 'Acme', role: 'admin' })] })
       .resolvesOnce({});
     await expect(service().listTenants('u1')).resolves.toEqual([
       { tenantId: 'acme', name: 'Acme', role: 'admin', active: false },
     ]);
     await expect(service().listTenants('u1')).resolves.toEqual([]);
+  });
+
+  // An index entry is whatever item carries these GSI1 keys; only the user's own membership item in
+  // a tenant's control partition says they belong to that tenant.
+  it('keeps only real membership items: forged or stray GSI1 entries are dropped', async () => {
+    mock.on(QueryCommand).resolves({
+      Items: [
+        membershipOf('acme', { tenantName: 'Acme', role: 'admin' }),
+        // Written into a tenant's data partition with its credentials, claiming u1's index keys.
+        membershipOf('evil', { PK: 'TENANT#evil', role: 'admin', tenantName: 'Phish' }),
+        // Another user's membership item carrying u1's index keys.
+        membershipOf('beta', { SK: 'USER#u2', userId: 'u2', role: 'admin' }),
+        // The right keys, but naming another user.
+        membershipOf('gamma', { userId: 'u2', role: 'admin' }),
+        // A tenant id that does not match its partition.
+        membershipOf('delta', { PK: 'CONTROL#other', role: 'admin' }),
+        // Not a tenant id at all.
+        membershipOf('a#b', { role: 'admin' }),
+        // The tenant item, the profile: not memberships.
+        { ...membershipOf('eps'), SK: 'TENANT' },
+        { GSI1PK: 'USER#u1', GSI1SK: 'CONTROL#x', PK: 'USER#u1', SK: 'PROFILE', userId: 'u1' },
+      ],
+    });
+    await expect(service().listTenants('u1', 'evil')).resolves.toEqual([
+      { tenantId: 'acme', name: 'Acme', role: 'admin', active: false },
+    ]);
   });
 });
