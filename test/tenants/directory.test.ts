@@ -23,6 +23,7 @@ import {
   createCognitoDirectory,
   RefreshTokenError,
   TenantsConfigError,
+  tokenGroups,
   tokenSubject,
 } from '../../tenants/index.js';
 import { TEST_CLIENT_ID, TEST_POOL_ID, unsignedJwt } from '../fixtures/keys.js';
@@ -325,5 +326,33 @@ describe('tokenSubject', () => {
     ['an empty string', ''],
   ])('is undefined for %s', (_, token) => {
     expect(tokenSubject(token)).toBeUndefined();
+  });
+});
+
+describe('tokenGroups', () => {
+  it('reads the cognito:groups of a JWT', () => {
+    expect(
+      tokenGroups(unsignedJwt({ sub: 'u1', 'cognito:groups': ['acme', 'beta'] }, 'k')),
+    ).toEqual(['acme', 'beta']);
+  });
+
+  it('keeps only the strings of the list', () => {
+    expect(
+      tokenGroups(unsignedJwt({ 'cognito:groups': ['acme', 7, null, { a: 1 }] }, 'k')),
+    ).toEqual(['acme']);
+  });
+
+  test.prop([fc.string()])('never throws on arbitrary input', (token) => {
+    expect(() => tokenGroups(token)).not.toThrow();
+  });
+
+  it.each([
+    ['no groups claim', unsignedJwt({ sub: 'u1' }, 'k')],
+    ['a string, not a list', unsignedJwt({ 'cognito:groups': 'acme' }, 'k')],
+    ['not JSON', `a.${Buffer.from('not json').toString('base64url')}.b`],
+    ['a null payload', `a.${Buffer.from('null').toString('base64url')}.b`],
+    ['an empty string', ''],
+  ])('is empty for %s', (_, token) => {
+    expect(tokenGroups(token)).toEqual([]);
   });
 });
