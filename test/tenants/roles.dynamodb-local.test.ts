@@ -24,6 +24,7 @@ import {
   RoleNotFoundError,
   roleItem,
   type TransactItem,
+  WriteConditionError,
 } from '../../tenants/index.js';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../fixtures/dynamodb-local.js';
 
@@ -61,7 +62,7 @@ describe('roles against DynamoDB Local', () => {
     const tenant: TransactItem = {
       Put: {
         TableName: TABLE,
-        Item: { PK: 'TENANT#crud', SK: 'TENANT', name: 'Crud Air' },
+        Item: { PK: 'CONTROL#crud', SK: 'TENANT', name: 'Crud Air' },
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     };
@@ -195,13 +196,68 @@ describe('roles against DynamoDB Local', () => {
     expect(await read('TENANT#stale', 'A#1')).toBeUndefined();
   });
 
+  it('a pinned role version holds only at that version; a merged write keeps its own condition and the pin', async () => {
+    const store = createRolesStore({ client: doc, tableName: TABLE });
+    const guardedWrite = createGuardedWriter({ client: doc, tableName: TABLE });
+    const role = await store.create({
+      tenantId: 'pin',
+      roleId: 'chief',
+      name: 'Chief',
+      allow: ['aircraft:update'],
+    });
+    const write = (roleVersion: number, SK: string) =>
+      guardedWrite({
+        tenantId: 'pin',
+        roleId: 'chief',
+        action: 'aircraft:update',
+        writes: [putData('pin', SK)],
+        roleVersion,
+      });
+    await write(1, 'A#1');
+    expect(await read('TENANT#pin', 'A#1')).toBeDefined();
+    // Edited meanwhile, still permitting: the decision made on version 1 must not stand.
+    await store.update({ ...role, name: 'Chief (renamed)' });
+    await expect(write(1, 'A#2')).rejects.toMatchObject({
+      name: 'ConflictError',
+      reason: 'role-changed',
+    });
+    expect(await read('TENANT#pin', 'A#2')).toBeUndefined();
+    await write(2, 'A#2');
+    expect(await read('TENANT#pin', 'A#2')).toBeDefined();
+
+    // A write on the pinned role item itself: the check merges into it, and both conditions hold.
+    const bump = (expected: number): TransactItem => ({
+      Update: {
+        TableName: TABLE,
+        Key: { PK: 'CONTROL#pin', SK: 'ROLE#chief' },
+        UpdateExpression: 'SET note = :note',
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeValues: { ':note': 'seen', ':expected': expected },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    });
+    const merged = (roleVersion: number, expected: number) =>
+      guardedWrite({
+        tenantId: 'pin',
+        roleId: 'chief',
+        action: 'aircraft:update',
+        writes: [bump(expected)],
+        roleVersion,
+      });
+    await expect(merged(1, 2)).rejects.toMatchObject({ reason: 'role-changed' });
+    await expect(merged(2, 1)).rejects.toBeInstanceOf(WriteConditionError);
+    expect((await read('CONTROL#pin', 'ROLE#chief'))?.note).toBeUndefined();
+    await merged(2, 2);
+    expect((await read('CONTROL#pin', 'ROLE#chief'))?.note).toBe('seen');
+  });
+
   it('refuses a role item whose lists are of another type (a String allow is a substring test)', async () => {
     const guardedWrite = createGuardedWriter({ client: doc, tableName: TABLE });
     const plant = (roleId: string, attrs: Record<string, unknown>) =>
       doc.send(
         new PutCommand({
           TableName: TABLE,
-          Item: { PK: 'TENANT#types', SK: `ROLE#${roleId}`, roleId, ...attrs },
+          Item: { PK: 'CONTROL#types', SK: `ROLE#${roleId}`, roleId, ...attrs },
         }),
       );
     await plant('string-allow', { allow: 'aircraft:update-all', deny: [] });
