@@ -4,7 +4,12 @@
  * checked by the production verifier. Tenant-scoped clients here are plain DynamoDB Local clients; the
  * isolation of those credentials is the end-to-end suite's business (local stack).
  */
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTokenVerifier,
@@ -25,9 +30,12 @@ import {
   type MembersService,
   NotFoundError,
   PermissionDeniedError,
+  RightsExceededError,
+  type RoleAuthorizer,
   type RolesAdmin,
   TenantAccessError,
   type TenantService,
+  type UserDirectory,
 } from '../../tenants/index.js';
 import { type CognitoLocal, startCognitoLocal } from '../fixtures/cognito-local.js';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../fixtures/dynamodb-local.js';
@@ -44,6 +52,8 @@ describe('control plane against cognito-local and DynamoDB Local', () => {
   let members: MembersService;
   let roles: RolesAdmin;
   let aircraft: AircraftService;
+  let directory: UserDirectory;
+  let roleAuthorizer: RoleAuthorizer;
   const users: Record<string, { sub: string; refreshToken: string }> = {};
 
   const read = async (PK: string, SK: string) =>
@@ -92,32 +102,40 @@ describe('control plane against cognito-local and DynamoDB Local', () => {
       userPools: [{ userPoolId: cognito.userPoolId, clientIds: [cognito.clientId] }],
       fetcher: cognito.fetcher,
     });
-    const directory = createCognitoDirectory({
+    directory = createCognitoDirectory({
       client: cognito.client,
       userPoolId: cognito.userPoolId,
       clientId: cognito.clientId,
     });
     // ttlMs 0: every check reads the table, so role edits are seen at once in these tests.
-    const roleAuthorizer = createRoleAuthorizer({
+    roleAuthorizer = createRoleAuthorizer({
       tableName: TABLE,
       ttlMs: 0,
       clientFor: () => doc,
     });
     tenants = createTenantService({ client: doc, tableName: TABLE, directory });
+    // Members and roles live in the control partitions: written with the function's own role.
     members = createMembersService({
+      client: doc,
       tableName: TABLE,
       directory,
       roles: roleAuthorizer,
-      clientFor: () => doc,
     });
-    roles = createRolesAdmin({ tableName: TABLE, roles: roleAuthorizer, clientFor: () => doc });
+    roles = createRolesAdmin({ client: doc, tableName: TABLE, roles: roleAuthorizer });
     aircraft = createAircraftService({
       tableName: TABLE,
       roles: roleAuthorizer,
       clientFor: () => doc,
     });
     await Promise.all(
-      ['ada@a.example', 'bob@b.example', 'cy@a.example', 'dee@a.example'].map(signUp),
+      [
+        'ada@a.example',
+        'bob@b.example',
+        'cy@a.example',
+        'dee@a.example',
+        'eve@a.example',
+        'fay@a.example',
+      ].map(signUp),
     );
   }, 60_000);
   afterAll(async () => {
@@ -153,17 +171,17 @@ describe('control plane against cognito-local and DynamoDB Local', () => {
     const c = await claims(result.tokens?.idToken ?? '');
     expect(c).toMatchObject({ sub: ada.sub, 'custom:tenant_id': schoolA, 'custom:role': 'admin' });
     expect(c['cognito:groups']).toEqual([schoolA]);
-    expect(await read(`TENANT#${schoolA}`, 'TENANT')).toMatchObject({
+    expect(await read(`CONTROL#${schoolA}`, 'TENANT')).toMatchObject({
       status: 'active',
       name: 'Alpha Flight School',
     });
-    expect(await read(`TENANT#${schoolA}`, `USER#${ada.sub}`)).toMatchObject({
+    expect(await read(`CONTROL#${schoolA}`, `USER#${ada.sub}`)).toMatchObject({
       role: 'admin',
       GSI1PK: `USER#${ada.sub}`,
-      GSI1SK: `TENANT#${schoolA}`,
+      GSI1SK: `CONTROL#${schoolA}`,
     });
-    expect(await read(`TENANT#${schoolA}`, 'ROLE#admin')).toMatchObject({ assigned: 1 });
-    expect(await read(`TENANT#${schoolA}`, 'ROLE#member')).toMatchObject({ assigned: 0 });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#admin')).toMatchObject({ assigned: 1 });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#member')).toMatchObject({ assigned: 0 });
     expect((await read(`USER#${ada.sub}`, 'PROFILE'))?.pendingTenant).toBeUndefined();
 
     const bob = users['bob@b.example'];
@@ -294,7 +312,7 @@ describe('control plane against cognito-local and DynamoDB Local', () => {
     ).rejects.toMatchObject({
       name: 'RoleNotFoundError',
     });
-    expect(await read(`TENANT#${schoolA}`, 'ROLE#pilot')).toMatchObject({ assigned: 1 });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#pilot')).toMatchObject({ assigned: 1 });
     // cy had no tenant: the invitation made school A active for them.
     const cyCtx = await contextOf('cy@a.example');
     expect(cyCtx).toMatchObject({ tenantId: schoolA, role: 'pilot', groups: [schoolA] });
@@ -354,36 +372,58 @@ describe('control plane against cognito-local and DynamoDB Local', () => {
     // refuses one item twice in a transaction): an admin invites an admin, who then steps down.
     const dee = users['dee@a.example']?.sub ?? '';
     await members.invite(admin, { email: 'dee@a.example', role: 'admin' });
-    expect(await read(`TENANT#${schoolA}`, 'ROLE#admin')).toMatchObject({ assigned: 2 });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#admin')).toMatchObject({ assigned: 2 });
     const deeInA = { ...admin, userId: dee, role: 'admin' };
     await members.changeRole(deeInA, dee, { role: 'member' });
-    expect(await read(`TENANT#${schoolA}`, 'ROLE#admin')).toMatchObject({ assigned: 1 });
-    // Now a member, she may not remove a member: refused by the check merged into the count write.
-    const refused = await members
-      .remove({ ...deeInA, role: 'member' }, cy)
-      .catch((e: unknown) => e);
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#admin')).toMatchObject({ assigned: 1 });
+    // Now a member, she may not remove a member: a member whose role reaches beyond hers is refused
+    // before any write, and one within hers (herself) by the check merged into the count write.
+    const deeAsMember = { ...deeInA, role: 'member' };
+    const beyond = await members.remove(deeAsMember, cy).catch((e: unknown) => e);
+    expect(beyond).toBeInstanceOf(RightsExceededError);
+    expect(beyond).toMatchObject({
+      action: 'members:remove',
+      reason: 'exceeds-own-role',
+      roleId: 'pilot',
+      pattern: 'bookings:*',
+    });
+    const refused = await members.remove(deeAsMember, dee).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(PermissionDeniedError);
     expect(refused).toMatchObject({ action: 'members:remove', reason: 'no-match' });
-    expect(await read(`TENANT#${schoolA}`, `USER#${cy}`)).toBeDefined();
+    expect(await read(`CONTROL#${schoolA}`, `USER#${cy}`)).toBeDefined();
+    expect(await read(`CONTROL#${schoolA}`, `USER#${dee}`)).toMatchObject({ role: 'member' });
+    expect(await read(`CONTROL#${schoolA}`, `REMOVED#${dee}`)).toBeUndefined();
 
-    // Delegated member management cannot make admins (no escalation past the delegate's own role).
-    await roles.create(admin, { roleId: 'deputy', name: 'Deputy', allow: ['members:*'] });
-    const deputy = { ...admin, role: 'deputy' };
+    // Delegated member management cannot make admins, nor change one (admin only), even of roles
+    // the delegate otherwise holds entirely (`member`).
+    await roles.create(admin, {
+      roleId: 'deputy',
+      name: 'Deputy',
+      allow: ['members:*', '*:read', '*:list', '*:*:read', '*:*:list', 'me:*'],
+    });
+    const deputy = { ...admin, userId: users['bob@b.example']?.sub ?? '', role: 'deputy' };
     await expect(
-      members.invite(deputy, { email: 'bob@b.example', role: 'admin' }),
+      members.invite(deputy, { email: 'eve@a.example', role: 'admin' }),
     ).rejects.toMatchObject({
       name: 'PermissionDeniedError',
-      action: 'members:assign-admin',
+      action: 'members:invite',
+      reason: 'admin-only',
     });
-    await expect(members.changeRole(deputy, cy, { role: 'admin' })).rejects.toMatchObject({
-      action: 'members:assign-admin',
+    await expect(members.changeRole(deputy, dee, { role: 'admin' })).rejects.toMatchObject({
+      action: 'members:update',
+      reason: 'admin-only',
     });
+    await expect(members.changeRole(deputy, ada, { role: 'member' })).rejects.toMatchObject({
+      action: 'members:update',
+      reason: 'admin-only',
+    });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#admin')).toMatchObject({ assigned: 1 });
 
     await expect(members.changeRole(admin, ada, { role: 'member' })).rejects.toMatchObject({
       reason: 'last-admin',
     });
     await expect(members.remove(admin, ada)).rejects.toMatchObject({ reason: 'last-admin' });
-    expect(await read(`TENANT#${schoolA}`, `USER#${ada}`)).toMatchObject({ role: 'admin' });
+    expect(await read(`CONTROL#${schoolA}`, `USER#${ada}`)).toMatchObject({ role: 'admin' });
 
     const pilotRole = (await roles.list(admin)).find((r) => r.roleId === 'pilot');
     await expect(roles.remove(admin, 'pilot', pilotRole?.version)).rejects.toMatchObject({
@@ -393,9 +433,9 @@ describe('control plane against cognito-local and DynamoDB Local', () => {
     // Cy becomes a member; her active tenant is this one, so her next tokens carry the new role.
     await members.changeRole(admin, cy, { role: 'member' });
     expect((await contextOf('cy@a.example')).role).toBe('member');
-    expect(await read(`TENANT#${schoolA}`, 'ROLE#pilot')).toMatchObject({ assigned: 0 });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#pilot')).toMatchObject({ assigned: 0 });
     await roles.remove(admin, 'pilot', pilotRole?.version);
-    expect(await read(`TENANT#${schoolA}`, 'ROLE#pilot')).toBeUndefined();
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#pilot')).toBeUndefined();
     await expect(roles.remove(admin, 'pilot', 2)).rejects.toMatchObject({
       name: 'RoleNotFoundError',
     });
@@ -419,7 +459,207 @@ describe('control plane against cognito-local and DynamoDB Local', () => {
     expect(c['custom:tenant_id']).toBeUndefined();
     expect(c['cognito:groups'] ?? []).toEqual([]);
     await expect(members.remove(admin, cyCtx.userId)).rejects.toBeInstanceOf(NotFoundError);
-    expect(await read(`TENANT#${schoolA}`, 'ROLE#member')).toMatchObject({ assigned: 1 }); // dee
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#member')).toMatchObject({ assigned: 1 }); // dee
+  });
+
+  /** A user's groups and active tenant as Cognito has them now (a fresh token's claims). */
+  const cognitoView = async (email: string) => {
+    const tokens = await cognito.refresh(users[email]?.refreshToken ?? '');
+    const c = await claims(tokens.idToken);
+    return {
+      groups: (c['cognito:groups'] as string[] | undefined) ?? [],
+      tenantId: c['custom:tenant_id'],
+    };
+  };
+
+  it('a delegated members:* holder cannot hand out `*`: refused, nothing written, nothing in Cognito', async () => {
+    const admin = await contextOf('ada@a.example');
+    const dee = users['dee@a.example']?.sub ?? '';
+    const eve = users['eve@a.example']?.sub ?? '';
+    await roles.create(admin, { roleId: 'root', name: 'Root', allow: ['*'] });
+    // `deputy`: members:* and what a member holds.
+    const deputy = { ...admin, userId: users['bob@b.example']?.sub ?? '', role: 'deputy' };
+
+    const invited = await members
+      .invite(deputy, { email: 'eve@a.example', role: 'root' })
+      .catch((e: unknown) => e);
+    expect(invited).toBeInstanceOf(RightsExceededError);
+    expect(invited).toMatchObject({
+      action: 'members:invite',
+      reason: 'exceeds-own-role',
+      roleId: 'root',
+      pattern: '*',
+      gap: 'not-granted',
+    });
+    const changed = await members
+      .changeRole(deputy, dee, { role: 'root' })
+      .catch((e: unknown) => e);
+    expect(changed).toBeInstanceOf(RightsExceededError);
+    expect(changed).toMatchObject({ action: 'members:update', roleId: 'root', pattern: '*' });
+
+    expect(await read(`CONTROL#${schoolA}`, `USER#${eve}`)).toBeUndefined();
+    expect(await read(`CONTROL#${schoolA}`, `USER#${dee}`)).toMatchObject({ role: 'member' });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#root')).toMatchObject({
+      assigned: 0,
+      version: 1,
+    });
+    expect(await cognitoView('eve@a.example')).toEqual({ groups: [], tenantId: undefined });
+
+    // Within the deputy's own rights, delegation works.
+    await members.invite(deputy, { email: 'eve@a.example', role: 'member' });
+    expect(await read(`CONTROL#${schoolA}`, `USER#${eve}`)).toMatchObject({ role: 'member' });
+    expect((await cognitoView('eve@a.example')).groups).toEqual([schoolA]);
+  });
+
+  it('a roles:update holder cannot widen a role they hold to ["*"], nor create a role beyond their own', async () => {
+    const admin = await contextOf('ada@a.example');
+    await roles.create(admin, {
+      roleId: 'role-editor',
+      name: 'Role editor',
+      allow: ['roles:*', 'aircraft:read'],
+    });
+    const editor = { ...admin, userId: users['bob@b.example']?.sub ?? '', role: 'role-editor' };
+
+    const widened = await roles
+      .update(editor, 'role-editor', { name: 'Role editor', allow: ['*'], version: 1 })
+      .catch((e: unknown) => e);
+    expect(widened).toBeInstanceOf(RightsExceededError);
+    expect(widened).toMatchObject({
+      action: 'roles:update',
+      reason: 'exceeds-own-role',
+      roleId: 'role-editor',
+      pattern: '*',
+    });
+    const stored = await read(`CONTROL#${schoolA}`, 'ROLE#role-editor');
+    expect(stored).toMatchObject({ version: 1 });
+    expect(stored?.allow).not.toContain('*');
+
+    const created = await roles
+      .create(editor, { roleId: 'biller', name: 'Biller', allow: ['billing:*'] })
+      .catch((e: unknown) => e);
+    expect(created).toBeInstanceOf(RightsExceededError);
+    expect(created).toMatchObject({
+      action: 'roles:create',
+      roleId: 'biller',
+      pattern: 'billing:*',
+      gap: 'not-granted',
+    });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#biller')).toBeUndefined();
+
+    // Within their own role they may.
+    await roles.create(editor, { roleId: 'spotter', name: 'Spotter', allow: ['aircraft:read'] });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#spotter')).toMatchObject({ version: 1 });
+  });
+
+  it('a role edited between the coverage read and the write: role-changed, nothing written', async () => {
+    const admin = await contextOf('ada@a.example');
+    const fay = users['fay@a.example']?.sub ?? '';
+    // A client that lets an edit land just before the next transaction: the race, made certain.
+    let beforeWrite: (() => Promise<unknown>) | undefined;
+    const racing = {
+      async send(command: Parameters<DynamoDBDocumentClient['send']>[0]) {
+        if (command instanceof TransactWriteCommand && beforeWrite) {
+          const edit = beforeWrite;
+          beforeWrite = undefined;
+          await edit();
+        }
+        return doc.send(command);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const racingMembers = createMembersService({
+      client: racing,
+      tableName: TABLE,
+      directory,
+      roles: roleAuthorizer,
+    });
+    const racingRoles = createRolesAdmin({
+      client: racing,
+      tableName: TABLE,
+      roles: roleAuthorizer,
+    });
+    const deputy = { ...admin, userId: users['bob@b.example']?.sub ?? '', role: 'deputy' };
+
+    // The role granted widens past the deputy after the decision: without the pin, the deputy
+    // would have handed out billing:*.
+    beforeWrite = () =>
+      roles.update(admin, 'spotter', {
+        name: 'Spotter',
+        allow: ['aircraft:read', 'billing:*'],
+        version: 1,
+      });
+    await expect(
+      racingMembers.invite(deputy, { email: 'fay@a.example', role: 'spotter' }),
+    ).rejects.toMatchObject({ name: 'ConflictError', reason: 'role-changed' });
+    expect(beforeWrite).toBeUndefined();
+    expect(await read(`CONTROL#${schoolA}`, `USER#${fay}`)).toBeUndefined();
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#spotter')).toMatchObject({
+      version: 2,
+      assigned: 0,
+    });
+    expect((await cognitoView('fay@a.example')).groups).toEqual([]);
+    // The retry decides on the role as it is now.
+    await expect(
+      members.invite(deputy, { email: 'fay@a.example', role: 'spotter' }),
+    ).rejects.toBeInstanceOf(RightsExceededError);
+
+    // The caller's own role narrows after the decision: the role they were about to create is no
+    // longer within it.
+    const editor = { ...admin, userId: users['bob@b.example']?.sub ?? '', role: 'role-editor' };
+    beforeWrite = () =>
+      roles.update(admin, 'role-editor', { name: 'Role editor', allow: ['roles:*'], version: 1 });
+    await expect(
+      racingRoles.create(editor, { roleId: 'watcher', name: 'Watcher', allow: ['aircraft:read'] }),
+    ).rejects.toMatchObject({ name: 'ConflictError', reason: 'role-changed' });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#watcher')).toBeUndefined();
+    await expect(
+      roles.create(editor, { roleId: 'watcher', name: 'Watcher', allow: ['aircraft:read'] }),
+    ).rejects.toBeInstanceOf(RightsExceededError);
+  });
+
+  it('the sole admin cannot remove themselves: last-admin, nothing written, still in the group', async () => {
+    const admin = await contextOf('ada@a.example');
+    await expect(members.remove(admin, admin.userId)).rejects.toMatchObject({
+      name: 'ConflictError',
+      reason: 'last-admin',
+    });
+    expect(await read(`CONTROL#${schoolA}`, `USER#${admin.userId}`)).toMatchObject({
+      role: 'admin',
+    });
+    expect(await read(`CONTROL#${schoolA}`, 'ROLE#admin')).toMatchObject({ assigned: 1 });
+    expect(await read(`CONTROL#${schoolA}`, `REMOVED#${admin.userId}`)).toBeUndefined();
+    expect((await cognitoView('ada@a.example')).groups).toContain(schoolA);
+  });
+
+  it('a removal whose Cognito step failed leaves a marker; the retry completes it; then 404', async () => {
+    const admin = await contextOf('ada@a.example');
+    const eve = users['eve@a.example']?.sub ?? '';
+    let failures = 1;
+    const flaky = createMembersService({
+      client: doc,
+      tableName: TABLE,
+      roles: roleAuthorizer,
+      directory: {
+        ...directory,
+        async removeFromGroup(userId, tenantId) {
+          if (failures-- > 0)
+            throw Object.assign(new Error('throttled'), { name: 'TooManyRequestsException' });
+          return directory.removeFromGroup(userId, tenantId);
+        },
+      },
+    });
+    await expect(flaky.remove(admin, eve)).rejects.toThrow('throttled');
+    // The table says she is out (the membership check refuses her); Cognito still has her.
+    expect(await read(`CONTROL#${schoolA}`, `USER#${eve}`)).toBeUndefined();
+    expect(await read(`CONTROL#${schoolA}`, `REMOVED#${eve}`)).toMatchObject({
+      type: 'removal',
+      userId: eve,
+    });
+    expect(await cognitoView('eve@a.example')).toEqual({ groups: [schoolA], tenantId: schoolA });
+
+    await flaky.remove(admin, eve);
+    expect(await read(`CONTROL#${schoolA}`, `REMOVED#${eve}`)).toBeUndefined();
+    expect(await cognitoView('eve@a.example')).toEqual({ groups: [], tenantId: undefined });
+    await expect(flaky.remove(admin, eve)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('GSI1 holds exactly one membership item per (user, tenant)', async () => {
