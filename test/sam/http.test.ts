@@ -17,6 +17,7 @@ import {
   PermissionDeniedError,
   RefreshTokenError,
   ReservedRoleError,
+  RightsExceededError,
   RoleConflictError,
   RoleNotFoundError,
   TenantAccessError,
@@ -298,6 +299,68 @@ describe('errorResponse', () => {
       },
     ],
     [
+      'RightsExceededError (not granted)',
+      new RightsExceededError('members:invite', {
+        roleId: 'root',
+        pattern: '*',
+        example: 'x0',
+        gap: 'not-granted',
+      }),
+      403,
+      {
+        message:
+          'permission denied for members:invite: role root grants * (e.g. x0), which your role does not grant',
+        action: 'members:invite',
+        reason: 'exceeds-own-role',
+        role: 'root',
+        pattern: '*',
+        example: 'x0',
+        gap: 'not-granted',
+      },
+    ],
+    [
+      'RightsExceededError (denied)',
+      new RightsExceededError('roles:update', {
+        roleId: 'clerk',
+        pattern: 'billing:*',
+        example: 'billing:refund',
+        gap: 'denied',
+        matched: 'billing:refund',
+      }),
+      403,
+      {
+        message:
+          'permission denied for roles:update: role clerk grants billing:* (e.g. billing:refund), which your role denies by billing:refund',
+        action: 'roles:update',
+        reason: 'exceeds-own-role',
+        role: 'clerk',
+        pattern: 'billing:*',
+        example: 'billing:refund',
+        gap: 'denied',
+        matched: 'billing:refund',
+      },
+    ],
+    [
+      'PermissionDeniedError admin-only',
+      new PermissionDeniedError('members:update', 'admin-only'),
+      403,
+      {
+        message: 'permission denied for members:update (admin-only)',
+        action: 'members:update',
+        reason: 'admin-only',
+      },
+    ],
+    [
+      'PermissionDeniedError own-role',
+      new PermissionDeniedError('members:update', 'own-role'),
+      403,
+      {
+        message: 'permission denied for members:update (own-role)',
+        action: 'members:update',
+        reason: 'own-role',
+      },
+    ],
+    [
       'TenantAccessError',
       new TenantAccessError('not-in-groups', 'tenant beta is not one of yours'),
       403,
@@ -335,6 +398,12 @@ describe('errorResponse', () => {
       new ConflictError('last-admin', 'a tenant must keep at least one admin'),
       409,
       { message: 'a tenant must keep at least one admin', reason: 'last-admin' },
+    ],
+    [
+      'ConflictError role-changed',
+      new ConflictError('role-changed', 'your role manager changed meanwhile; retry'),
+      409,
+      { message: 'your role manager changed meanwhile; retry', reason: 'role-changed' },
     ],
     [
       'RoleConflictError',
@@ -479,6 +548,14 @@ describe('createRouter', () => {
       async 'GET /boom'() {
         throw new Error('secret internals');
       },
+      async 'POST /members'() {
+        throw new RightsExceededError('members:invite', {
+          roleId: 'root',
+          pattern: '*',
+          example: 'x0',
+          gap: 'not-granted',
+        });
+      },
     },
     logger,
   );
@@ -530,6 +607,21 @@ describe('createRouter', () => {
     const response = await router(httpEvent('POST /tenants', '/tenants'));
     expect(response.statusCode).toBe(409);
     expect(bodyOf(response)).toEqual({ message: 'in progress', reason: 'already-exists' });
+  });
+
+  it('a grant beyond the caller is a 403 naming the role, the pattern, an example and the gap', async () => {
+    const response = await router(httpEvent('POST /members', '/members'));
+    expect(response.statusCode).toBe(403);
+    expect(bodyOf(response)).toEqual({
+      message:
+        'permission denied for members:invite: role root grants * (e.g. x0), which your role does not grant',
+      action: 'members:invite',
+      reason: 'exceeds-own-role',
+      role: 'root',
+      pattern: '*',
+      example: 'x0',
+      gap: 'not-granted',
+    });
   });
 
   it('anything else is a 500 with the Lambda request id and no message', async () => {
