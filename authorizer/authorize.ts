@@ -6,7 +6,6 @@
  * - infrastructure failure → the error is thrown (500). Nothing Allows on an error path.
  */
 
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import middy from '@middy/core';
 import type { MembershipCheck } from './authorize-types.js';
@@ -36,7 +35,7 @@ import {
   type TokenVerifierOptions,
   type UserPoolOptions,
 } from './token.js';
-import type { Clock, Logger } from './types.js';
+import type { Clock, Logger, MetricsSink } from './types.js';
 
 export type { MembershipCheck };
 
@@ -77,7 +76,7 @@ export interface AuthorizerOptions {
   readonly jwksFetcher?: TokenVerifierOptions['fetcher'];
   readonly now?: Clock;
   readonly logger?: Logger;
-  readonly metrics?: Metrics;
+  readonly metrics?: MetricsSink;
   readonly metricsFlushIntervalMs?: number;
 }
 

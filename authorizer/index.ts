@@ -14,6 +14,7 @@ export {
   type TenantlessContext,
   tenantDynamoClient,
 } from './context.js';
+export type { CredentialsProvider, TenantCredentials } from './credentials.js';
 export * from './errors.js';
 export type { AuthorizerResponse, IamPolicyResponse, SimpleResponse } from './events.js';
 export { DenyReason, isTenantId, TENANT_ID_PATTERN, type TenantMode } from './tenant.js';
@@ -30,6 +31,8 @@ export type {
   AwsCredentials,
   Clock,
   Logger,
+  MetricsSink,
+  MetricUnitName,
   TenantContext,
   VerifiedIdToken,
 } from './types.js';
