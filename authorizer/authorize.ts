@@ -39,6 +39,11 @@ import type { Clock, Logger, MetricsSink } from './types.js';
 
 export type { MembershipCheck };
 
+/**
+ * Options of {@link createAuthorizer}. Only `userPools` and `identityPoolId` are required; every
+ * other option has a default that matches the SAM template. All are validated once, when the
+ * factory runs.
+ */
 export interface AuthorizerOptions {
   /** One or several user pools; in siloed mode each names the tenant it serves. */
   readonly userPools: readonly UserPoolOptions[];
@@ -46,7 +51,9 @@ export interface AuthorizerOptions {
   readonly identityPoolId: string;
   /** `pooled` (tenant from a claim, checked against groups) or `siloed` (tenant from the pool). */
   readonly mode?: TenantMode;
+  /** The ID-token claim naming the active tenant (pooled mode). Default `custom:tenant_id`. */
   readonly tenantClaim?: string;
+  /** The ID-token claim naming the caller's role in the active tenant. Default `custom:role`. */
   readonly roleClaim?: string;
   /** Claims the identity pool maps to principal tags; the credential cache keys on all of them. */
   readonly principalTagClaims?: readonly string[];
@@ -64,19 +71,37 @@ export interface AuthorizerOptions {
   readonly tenantlessRoutes?: readonly string[];
   /** HTTP API payload 2.0 response: `simple` (default, `EnableSimpleResponses`) or `iam`. */
   readonly httpApiResponse?: 'simple' | 'iam';
+  /**
+   * Re-checks, after the token, that the member still holds the token's role (removals bite in
+   * seconds instead of at token expiry). `createMembershipCheck` from `tenantgate/tenants` reads the
+   * membership item. Default: no check.
+   */
   readonly membershipCheck?: MembershipCheck;
+  /** Verified-token cache entries; 0 disables the cache. Default 5 000. */
   readonly tokenCacheSize?: number;
+  /** Tenant-scoped credentials cache entries. Default 5 000. */
   readonly credentialsCacheSize?: number;
   // Seams: everything with a side effect can be injected.
+  /** Replaces the Cognito ID-token verifier (tests); `userPools` is then only used for siloed tenants. */
   readonly verifier?: Pick<TokenVerifier, 'verify'>;
+  /** Replaces the identity-pool credentials provider (tests, or a provider of your own). */
   readonly credentials?: CredentialsProvider;
+  /**
+   * The Cognito Identity client the default credentials provider uses. Default: one for the
+   * identity pool's region with `maxAttempts: 1` (the provider retries with jitter itself).
+   */
   readonly cognitoIdentity?: CognitoIdentityClient;
+  /** A JWKS cache of your own (aws-jwt-verify's interface); prefer `jwksFetcher`. */
   readonly jwksCache?: TokenVerifierOptions['jwksCache'];
   /** Fetches JWKS (default HTTPS); the local stack maps the issuer to cognito-local with it. */
   readonly jwksFetcher?: TokenVerifierOptions['fetcher'];
+  /** Milliseconds since the epoch. Default `Date.now`. */
   readonly now?: Clock;
+  /** Decision and error logs (never tokens or secrets). Default: silent. */
   readonly logger?: Logger;
+  /** Powertools `Metrics` or any {@link MetricsSink}. Default: no metrics. */
   readonly metrics?: MetricsSink;
+  /** Metrics are batched and written at most this often; 0 writes on every invocation. Default 10 000. */
   readonly metricsFlushIntervalMs?: number;
 }
 

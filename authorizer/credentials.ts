@@ -62,6 +62,10 @@ export interface TenantCredentials {
   readonly cached: boolean;
 }
 
+/**
+ * Hands out tenant-scoped credentials for a verified ID token (Cognito Identity GetId and
+ * GetCredentialsForIdentity, cached). `AuthorizerOptions.credentials` accepts one of your own.
+ */
 export interface CredentialsProvider {
   /**
    * Credentials scoped to the token's principal tags, with at least the refresh margin left.

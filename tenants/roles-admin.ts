@@ -28,11 +28,13 @@ import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
 import { roleItem } from './roles-store.js';
 
+/** A role as `GET /roles` shows it. */
 export interface RoleView extends RoleDocument {
   /** Members holding the role. */
   readonly assigned: number;
 }
 
+/** A role as a client sends it: unvalidated, every problem is reported by field (`PolicyValidationError`). */
 export interface RoleInput {
   readonly roleId?: unknown;
   readonly name?: unknown;
@@ -41,7 +43,9 @@ export interface RoleInput {
   readonly version?: unknown;
 }
 
+/** Options of {@link createRolesAdmin}. */
 export interface RolesAdminOptions {
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
   /** For reads (`roles:list`). */
   readonly roles: RoleAuthorizer;
@@ -49,6 +53,7 @@ export interface RolesAdminOptions {
   readonly clientFor?: (ctx: TenantContext) => DynamoDBDocumentClient;
 }
 
+/** The `/roles` API of a tenant: every call checked against the caller's role (`roles:*`). */
 export interface RolesAdmin {
   list(ctx: TenantContext): Promise<RoleView[]>;
   /** @throws PolicyValidationError, ReservedRoleError, ConflictError `already-exists`. */
