@@ -6,7 +6,6 @@
  * - infrastructure failure → the error is thrown (500). Nothing Allows on an error path.
  */
 
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import middy from '@middy/core';
 import type { MembershipCheck } from './authorize-types.js';
@@ -36,10 +35,15 @@ import {
   type TokenVerifierOptions,
   type UserPoolOptions,
 } from './token.js';
-import type { Clock, Logger } from './types.js';
+import type { Clock, Logger, MetricsSink } from './types.js';
 
 export type { MembershipCheck };
 
+/**
+ * Options of {@link createAuthorizer}. Only `userPools` and `identityPoolId` are required; every
+ * other option has a default that matches the SAM template. All are validated once, when the
+ * factory runs.
+ */
 export interface AuthorizerOptions {
   /** One or several user pools; in siloed mode each names the tenant it serves. */
   readonly userPools: readonly UserPoolOptions[];
@@ -54,10 +58,13 @@ export interface AuthorizerOptions {
   readonly openIdTokenSeconds?: number;
   /** `pooled` (tenant from a claim, checked against groups) or `siloed` (tenant from the pool). */
   readonly mode?: TenantMode;
+  /** The ID-token claim naming the active tenant (pooled mode). Default `custom:tenant_id`. */
   readonly tenantClaim?: string;
+  /** The ID-token claim naming the caller's role in the active tenant. Default `custom:role`. */
   readonly roleClaim?: string;
-  /** Principal tag names of the tenant and the user (the tenant role's policy uses them). */
+  /** Principal tag name of the tenant (the tenant role's policy uses it). Default `tenant_id`. */
   readonly tenantTag?: string;
+  /** Principal tag name of the user. Default `user_id`. */
   readonly userTag?: string;
   /** API Gateway's authorizer result TTL. Default 300. */
   readonly resultTtlSeconds?: number;
@@ -73,19 +80,37 @@ export interface AuthorizerOptions {
   readonly tenantlessRoutes?: readonly string[];
   /** HTTP API payload 2.0 response: `simple` (default, `EnableSimpleResponses`) or `iam`. */
   readonly httpApiResponse?: 'simple' | 'iam';
+  /**
+   * Re-checks, after the token, that the member still holds the token's role (removals bite in
+   * seconds instead of at token expiry). `createMembershipCheck` from `tenantgate/tenants` reads the
+   * membership item. Default: no check.
+   */
   readonly membershipCheck?: MembershipCheck;
+  /** Verified-token cache entries; 0 disables the cache. Default 5 000. */
   readonly tokenCacheSize?: number;
+  /** Tenant-scoped credentials cache entries. Default 5 000. */
   readonly credentialsCacheSize?: number;
   // Seams: everything with a side effect can be injected.
+  /** Replaces the Cognito ID-token verifier (tests); `userPools` is then only used for siloed tenants. */
   readonly verifier?: Pick<TokenVerifier, 'verify'>;
+  /** Replaces the identity-pool credentials provider (tests, or a provider of your own). */
   readonly credentials?: CredentialsProvider;
+  /**
+   * The Cognito Identity client the default credentials provider uses. Default: one for the
+   * identity pool's region with `maxAttempts: 1` (the provider retries with jitter itself).
+   */
   readonly cognitoIdentity?: CognitoIdentityClient;
+  /** A JWKS cache of your own (aws-jwt-verify's interface); prefer `jwksFetcher`. */
   readonly jwksCache?: TokenVerifierOptions['jwksCache'];
   /** Fetches JWKS (default HTTPS); the local stack maps the issuer to cognito-local with it. */
   readonly jwksFetcher?: TokenVerifierOptions['fetcher'];
+  /** Milliseconds since the epoch. Default `Date.now`. */
   readonly now?: Clock;
+  /** Decision and error logs (never tokens or secrets). Default: silent. */
   readonly logger?: Logger;
-  readonly metrics?: Metrics;
+  /** Powertools `Metrics` or any {@link MetricsSink}. Default: no metrics. */
+  readonly metrics?: MetricsSink;
+  /** Metrics are batched and written at most this often; 0 writes on every invocation. Default 10 000. */
   readonly metricsFlushIntervalMs?: number;
 }
 

@@ -29,6 +29,7 @@ export interface TenantlessContext {
   readonly groups: readonly string[];
 }
 
+/** What `readCallerContext` returns: a tenant caller with credentials, or a tenant-less one. */
 export type CallerContext =
   | ({ readonly scope: 'tenant' } & TenantContext)
   | ({ readonly scope: 'tenantless' } & TenantlessContext);
@@ -130,9 +131,11 @@ export function readTenantContext(event: unknown): TenantContext {
   return Object.freeze(tenant);
 }
 
+/** Options of {@link tenantDynamoClient}. */
 export interface TenantDynamoClientOptions {
   /** Passed to every new `DynamoDBClient` (region, endpoint, …); credentials are always the tenant's. */
   readonly clientConfig?: Omit<DynamoDBClientConfig, 'credentials'>;
+  /** The document client's marshalling options. Default `{ marshallOptions: { removeUndefinedValues: true } }`. */
   readonly translateConfig?: TranslateConfig;
   /** How many clients to keep (one per access key). Default 64. */
   readonly maxClients?: number;

@@ -79,6 +79,10 @@ export interface TenantCredentials {
   readonly cached: boolean;
 }
 
+/**
+ * Hands out tenant-scoped credentials for a verified ID token (Cognito Identity GetId and
+ * GetCredentialsForIdentity, cached). `AuthorizerOptions.credentials` accepts one of your own.
+ */
 export interface CredentialsProvider {
   /**
    * Credentials tagged with the principal's tenant and user, with at least the refresh margin left.

@@ -38,20 +38,26 @@ export interface AuthorizationRequest {
 /** A policy statement's effect. */
 export type Effect = 'Allow' | 'Deny';
 
+/** The answer to a REST API (or HTTP API `iam`) authorizer event: an IAM policy for `execute-api:Invoke`. */
 export interface IamPolicyResponse {
+  /** The caller's `sub` (API Gateway's `$context.authorizer.principalId`). */
   principalId: string;
   policyDocument: {
     Version: '2012-10-17';
-    Statement: { Action: 'execute-api:Invoke'; Effect: Effect; Resource: string[] }[];
+    Statement: { Action: 'execute-api:Invoke'; Effect: 'Allow' | 'Deny'; Resource: string[] }[];
   };
+  /** The tenant context (all values strings); decode it with `readTenantContext`. */
   context?: Record<string, string>;
 }
 
+/** The answer to an HTTP API payload 2.0 event with `EnableSimpleResponses`. */
 export interface SimpleResponse {
   isAuthorized: boolean;
+  /** The tenant context (all values strings), or `denyReason` on a refusal. */
   context?: Record<string, string>;
 }
 
+/** What the authorizer handler resolves to: an IAM policy, or an HTTP API simple response. */
 export type AuthorizerResponse = IamPolicyResponse | SimpleResponse;
 
 type Json = Record<string, unknown>;

@@ -14,6 +14,11 @@ export {
   type TenantlessContext,
   tenantDynamoClient,
 } from './context.js';
+export type {
+  CredentialsPrincipal,
+  CredentialsProvider,
+  TenantCredentials,
+} from './credentials.js';
 export * from './errors.js';
 export type { AuthorizerResponse, IamPolicyResponse, SimpleResponse } from './events.js';
 export { DenyReason, isTenantId, TENANT_ID_PATTERN, type TenantMode } from './tenant.js';
@@ -30,6 +35,8 @@ export type {
   AwsCredentials,
   Clock,
   Logger,
+  MetricsSink,
+  MetricUnitName,
   TenantContext,
   VerifiedIdToken,
 } from './types.js';

@@ -6,9 +6,8 @@
  * Trade-off, on purpose: counts recorded after the last flush are lost if Lambda reclaims the
  * environment; set `flushIntervalMs: 0` to publish on every invocation instead.
  */
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
-import type { AuthorizerObserver, Clock } from './types.js';
+import type { AuthorizerObserver, Clock, MetricsSink } from './types.js';
 
 /** The four outcomes API Gateway knows. */
 export type Outcome = 'allow' | 'deny' | 'unauthorized' | 'error';
@@ -24,8 +23,8 @@ export interface Observability {
 }
 
 export interface ObservabilityOptions {
-  /** Powertools Metrics; undefined records nothing. */
-  readonly metrics?: Metrics;
+  /** Powertools Metrics or any other sink; undefined records nothing. */
+  readonly metrics?: MetricsSink;
   readonly now: Clock;
   /** Default 10 s. 0 publishes on every invocation. */
   readonly flushIntervalMs?: number;
@@ -52,9 +51,8 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     if (!metrics || !pending) return;
     pending = false;
     lastFlush = now();
-    for (const [name, value] of counters) metrics.addMetric(name, MetricUnit.Count, value);
-    for (const ms of latencies)
-      metrics.addMetric('CognitoIdentityLatency', MetricUnit.Milliseconds, ms);
+    for (const [name, value] of counters) metrics.addMetric(name, 'Count', value);
+    for (const ms of latencies) metrics.addMetric('CognitoIdentityLatency', 'Milliseconds', ms);
     counters.clear();
     latencies.length = 0;
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
@@ -63,7 +61,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
       const [outcome = '', reason = ''] = key.split('|');
       const single = metrics.singleMetric();
       single.addDimensions({ outcome, reason });
-      single.addMetric('Decisions', MetricUnit.Count, value);
+      single.addMetric('Decisions', 'Count', value);
     }
     decisions.clear();
   };
@@ -102,7 +100,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
  */
 export function observabilityMiddleware(
   observability: Observability,
-  metrics: Metrics | undefined,
+  metrics: MetricsSink | undefined,
 ): middy.MiddlewareObj<unknown, unknown> {
   let coldStart = true;
   return {

@@ -24,9 +24,14 @@ export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
  * `*` or `?` would become a wildcard in `dynamodb:LeadingKeys`: so only this alphabet is accepted.
  */
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Whether `value` is a tenant id of the safe alphabet ({@link TENANT_ID_PATTERN}). */
 export const isTenantId = (value: unknown): value is string =>
   typeof value === 'string' && TENANT_ID_PATTERN.test(value);
 
+/**
+ * `pooled`: one user pool for every tenant, the active tenant read from a claim and checked against
+ * the user's groups; `siloed`: one user pool per tenant, the tenant given by the issuing pool.
+ */
 export type TenantMode = 'pooled' | 'siloed';
 
 export interface TenantRulesOptions {

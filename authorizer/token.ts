@@ -44,13 +44,17 @@ export type { Fetcher, JwksCache };
 
 /** One trusted user pool and the app clients whose ID tokens it accepts. */
 export interface UserPoolOptions {
+  /** `<region>_<id>`, e.g. `eu-west-1_AbCdEf123`. */
   readonly userPoolId: string;
+  /** The app clients whose ID tokens are accepted (the token's `aud`). At least one. */
   readonly clientIds: readonly string[];
   /** Siloed mode: the tenant this pool serves. */
   readonly tenantId?: string;
 }
 
+/** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions {
+  /** The trusted user pools and their app clients. */
   readonly userPools: readonly UserPoolOptions[];
   /**
    * Fetches the JWKS (default: HTTPS). Tests and the local stack pass one that serves in-memory keys
@@ -69,9 +73,11 @@ export interface TokenVerifierOptions {
   readonly now?: Clock;
   /** Verified-token cache entries; 0 disables the cache. Default 5 000. */
   readonly cacheSize?: number;
+  /** Told of every token-cache hit and miss (metrics). */
   readonly observer?: AuthorizerObserver;
 }
 
+/** Verifies Cognito ID tokens of the trusted pools, with a cache of verified tokens. */
 export interface TokenVerifier {
   /**
    * Verify a Cognito ID token. Rejects with `TokenRejectedError` (a 401) when the token is not a

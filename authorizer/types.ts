@@ -11,6 +11,31 @@ export interface Logger {
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
+/** The unit of a metric the authorizer writes; both are CloudWatch (and Powertools) unit names. */
+export type MetricUnitName = 'Count' | 'Milliseconds';
+
+/**
+ * Where the authorizer writes its metrics: the subset of Powertools `Metrics` (v2) it calls, so an
+ * instance of `new Metrics({ namespace, serviceName })` fits as it is, from whichever Powertools
+ * version the application pins. Declared here rather than imported, because Powertools' class has
+ * private members: typed as the class, a second copy of the package in the application would not
+ * type-check, and the package would have to be installed by everyone, metrics or not.
+ */
+export interface MetricsSink {
+  /** Adds one value to the blob being built. */
+  addMetric(name: string, unit: MetricUnitName, value: number): unknown;
+  /** Dimensions for the blob being built (used on `singleMetric()` blobs only). */
+  addDimensions(dimensions: Record<string, string>): unknown;
+  /** Whether `addMetric` was called since the last publish. */
+  hasStoredMetrics(): boolean;
+  /** Writes the stored values as one EMF blob. */
+  publishStoredMetrics(): unknown;
+  /** A blob of its own, written as soon as its metric is added: one per set of dimensions. */
+  singleMetric(): Pick<MetricsSink, 'addMetric' | 'addDimensions'>;
+  /** Writes the `ColdStart` metric; called on the first invocation only. */
+  captureColdStartMetric(): void;
+}
+
 /** Short-lived AWS credentials from Cognito Identity, scoped by principal tags to one tenant. */
 export interface AwsCredentials {
   readonly accessKeyId: string;

@@ -30,7 +30,9 @@ export interface CompiledRole {
 
 /** Most patterns per list: keeps a role item well under DynamoDB's 400 KB and compile under ~1 ms. */
 export const MAX_PATTERNS = 1000;
+/** Role ids: lower-case letters, digits, `_` and `-`, 1 to 64 characters, not starting with `_`/`-`. */
 export const ROLE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** Longest role display name, in characters. */
 export const MAX_NAME_LENGTH = 128;
 /**
  * The built-in roles every tenant gets at creation. Their ids are reserved: `compileRole` accepts them
@@ -38,7 +40,9 @@ export const MAX_NAME_LENGTH = 128;
  * change `admin`, so a tenant can neither shadow them nor lock itself out.
  */
 export const BuiltInRoleId = { admin: 'admin', member: 'member' } as const;
+/** The built-in role ids (`admin`, `member`): the roles store refuses to create or delete them. */
 export const RESERVED_ROLE_IDS: readonly string[] = Object.freeze(Object.values(BuiltInRoleId));
+/** Whether `roleId` is one of {@link RESERVED_ROLE_IDS}. */
 export const isReservedRoleId = (roleId: string) => RESERVED_ROLE_IDS.includes(roleId);
 
 /** The authorizer's tenant id rule (policy/ cannot import it: layers); a test keeps the two equal. */

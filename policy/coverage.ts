@@ -32,6 +32,7 @@ export interface CoverageGap {
   readonly matched?: string;
 }
 
+/** The answer of {@link coverage}: covered, or the first gap. */
 export type Coverage = { readonly covered: true } | CoverageGap;
 
 const COVERED: Coverage = Object.freeze({ covered: true });

@@ -5,8 +5,13 @@
 import type { CompiledRole } from './compile.js';
 import { grantingPatterns } from './grammar.js';
 
+/**
+ * Why a decision came out as it did: `allowed`; `explicit-deny` (a deny pattern matched; deny
+ * overrides allow); `no-match` (no allow pattern matched); `unknown-role` (no such role).
+ */
 export type DecisionReason = 'allowed' | 'explicit-deny' | 'no-match' | 'unknown-role';
 
+/** The answer of {@link evaluate} for one action. */
 export interface Decision {
   readonly effect: 'allow' | 'deny';
   readonly reason: DecisionReason;

@@ -5,6 +5,7 @@
  */
 import { type PolicyIssue, PolicyValidationError } from './errors.js';
 
+/** Most `:`-separated segments in an action or pattern (`billing:invoice:read`). */
 export const MAX_SEGMENTS = 3;
 /** Longest action or pattern, in characters. */
 export const MAX_LENGTH = 128;
@@ -33,7 +34,9 @@ export function actionProblem(value: unknown, wildcards = false): string | undef
   return undefined;
 }
 
+/** Whether `value` is a concrete action (no wildcard): 1–3 segments of `[a-z0-9][a-z0-9_-]*`. */
 export const isAction = (value: unknown): value is string => actionProblem(value) === undefined;
+/** Whether `value` is an allow/deny pattern: an action where a whole segment may be `*`, or `*` alone. */
 export const isPattern = (value: unknown): value is string =>
   actionProblem(value, true) === undefined;
 

@@ -21,6 +21,7 @@ import { isVersion, MAX_VERSION } from './limits.js';
 import { queryAll, tableOptionIssues } from './query-all.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
 
+/** The statuses an aircraft can have. */
 export const AircraftStatus = {
   airworthy: 'airworthy',
   maintenance: 'maintenance',
@@ -29,23 +30,32 @@ export const AircraftStatus = {
 export type AircraftStatus = (typeof AircraftStatus)[keyof typeof AircraftStatus];
 const STATUSES = Object.values(AircraftStatus) as string[];
 
+/** The example domain item: one aircraft of a flight school (a tenant). */
 export interface Aircraft {
   readonly aircraftId: string;
   /** e.g. `N172SP`, `G-ABCD`. */
   readonly registration: string;
   readonly model: string;
   readonly status: AircraftStatus;
+  /** Optimistic-locking version, 1 on creation. */
   readonly version: number;
+  /** The `userId` of the last writer. */
   readonly updatedBy: string;
 }
 
+/** Options of {@link createAircraftService}. */
 export interface AircraftServiceOptions {
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
+  /** Checks reads (`aircraft:list`, `aircraft:read`); writes are guarded transactions. */
   readonly roles: RoleAuthorizer;
+  /** Default: `tenantDynamoClient(ctx)`, the caller's tenant-scoped credentials. */
   readonly clientFor?: (ctx: TenantContext) => DynamoDBDocumentClient;
+  /** A new aircraft id. Default: 12 URL-safe characters from 72 random bits. */
   readonly newId?: () => string;
 }
 
+/** The example domain service: aircraft of the caller's tenant, every call checked against their role. */
 export interface AircraftService {
   list(ctx: TenantContext): Promise<Aircraft[]>;
   get(ctx: TenantContext, aircraftId: string): Promise<Aircraft>;

@@ -27,6 +27,7 @@ export interface Tokens {
   readonly refreshToken?: string;
 }
 
+/** A user of the user pool as the control plane sees it. */
 export interface DirectoryUser {
   readonly userId: string;
   readonly email?: string;
@@ -35,6 +36,10 @@ export interface DirectoryUser {
   readonly role?: string;
 }
 
+/**
+ * The user pool operations the control plane needs (groups, the active-tenant attributes, refresh).
+ * `createCognitoDirectory` implements it with Cognito's admin API.
+ */
 export interface UserDirectory {
   /** Create the tenant's group unless it exists (idempotent). */
   ensureGroup(tenantId: string): Promise<void>;
@@ -52,13 +57,17 @@ export interface UserDirectory {
   refresh(refreshToken: string): Promise<Tokens>;
 }
 
+/** Options of {@link createCognitoDirectory}. */
 export interface CognitoDirectoryOptions {
   /** A client with the control-plane function's own role (the admin actions in template.yaml). */
   readonly client: CognitoIdentityProviderClient;
+  /** `<region>_<id>` of the user pool. */
   readonly userPoolId: string;
   /** The app client whose refresh tokens the clients send (public: no secret). */
   readonly clientId: string;
+  /** The attribute naming the active tenant. Default `custom:tenant_id`. */
   readonly tenantClaim?: string;
+  /** The attribute naming the role in the active tenant. Default `custom:role`. */
   readonly roleClaim?: string;
 }
 

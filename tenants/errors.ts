@@ -1,6 +1,7 @@
 /** The control plane's errors. */
 import type { DecisionReason } from '../policy/index.js';
 
+/** The base of every error `tenantgate/tenants` raises; `name` tells the subclasses apart. */
 export class TenantsError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

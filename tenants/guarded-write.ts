@@ -21,12 +21,16 @@ import {
 import { controlPk, roleSk } from './keys.js';
 import { tableOptionIssues } from './query-all.js';
 
+/** One item of a `TransactWriteCommand` (lib-dynamodb): `Put`, `Update`, `Delete` or `ConditionCheck`. */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+/** What a {@link GuardedWrite} commits: writes, and the permission they need. */
 export interface GuardedWriteRequest {
+  /** The caller's active tenant (`ctx.tenantId`). */
   readonly tenantId: string;
   /** The caller's role (`ctx.role`). */
   readonly roleId: string;
+  /** The action the role must permit, e.g. `aircraft:update`. */
   readonly action: string;
   /** The caller's writes (Put, Update, Delete, ConditionCheck), at most 99: the check takes one slot. */
   readonly writes: readonly TransactItem[];
@@ -128,12 +132,19 @@ const permitsAtPin = (
   roleItemPermits(request.action, item) &&
   (request.roleVersion === undefined || item?.version?.N === String(request.roleVersion));
 
+/** Options of {@link createGuardedWriter}. */
 export interface GuardedWriterOptions {
   /** A client signed with the caller's tenant-scoped credentials (`tenantDynamoClient(ctx)`). */
   readonly client: DynamoDBDocumentClient;
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
 }
 
+/**
+ * One `TransactWriteItems`: the role check and the writes, all or nothing.
+ * @throws PermissionDeniedError when the role does not permit the action; WriteConditionError when
+ * one of the writes' own conditions failed.
+ */
 export type GuardedWrite = (request: GuardedWriteRequest) => Promise<void>;
 
 interface CancellationReason {

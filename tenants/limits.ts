@@ -7,12 +7,14 @@
 
 /** A user id as Cognito issues it (`sub`, a UUID); a safe superset, never an email or a key part. */
 export const USER_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** Whether `value` is a user id (`sub`) the control plane accepts. */
 export const isUserId = (value: unknown): value is string =>
   typeof value === 'string' && USER_ID_PATTERN.test(value);
 
 /** RFC 5321's practical limit for an address. */
 export const MAX_EMAIL_LENGTH = 254;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Whether `value` is an email address within {@link MAX_EMAIL_LENGTH}. */
 export const isEmail = (value: unknown): value is string =>
   typeof value === 'string' && value.length <= MAX_EMAIL_LENGTH && EMAIL.test(value);
 
@@ -22,6 +24,7 @@ export const isEmail = (value: unknown): value is string =>
  */
 export const MAX_REFRESH_TOKEN_LENGTH = 8_192;
 const REFRESH_TOKEN = /^[A-Za-z0-9_.-]+$/;
+/** Whether `value` looks like a refresh token within {@link MAX_REFRESH_TOKEN_LENGTH}. */
 export const isRefreshToken = (value: unknown): value is string =>
   typeof value === 'string' &&
   value.length > 0 &&
@@ -30,5 +33,6 @@ export const isRefreshToken = (value: unknown): value is string =>
 
 /** Optimistic versions: well inside a safe integer, so `version + 1` is exact. */
 export const MAX_VERSION = 1_000_000_000;
+/** Whether `value` is an optimistic version from 1 to {@link MAX_VERSION}. */
 export const isVersion = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= MAX_VERSION;

@@ -38,23 +38,30 @@ import { assertHolds, isAdmin, readStoredRole, type StoredRole } from './rights.
 import type { RoleAuthorizer } from './role-authorizer.js';
 import { membershipItem } from './tenant-service.js';
 
+/** A member of a tenant: a user and their role in it. */
 export interface Member {
   readonly userId: string;
   readonly email?: string;
   readonly role: string;
+  /** ISO 8601. */
   readonly joinedAt?: string;
 }
 
+/** Options of {@link createMembersService}. */
 export interface MembersServiceOptions {
   /** The function's own role: it may write the control partitions (tenant credentials may not). */
   readonly client: DynamoDBDocumentClient;
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
+  /** The user pool: groups and active-tenant attributes follow membership changes. */
   readonly directory: UserDirectory;
   /** For reads (`members:list`). */
   readonly roles: RoleAuthorizer;
+  /** Milliseconds since the epoch. Default `Date.now`. */
   readonly now?: () => number;
 }
 
+/** A tenant's members: list, invite, change role, remove (each checked against the caller's role). */
 export interface MembersService {
   list(ctx: TenantContext): Promise<Member[]>;
   /**

@@ -10,14 +10,17 @@ import { AuthorizerConfigError, type Clock, type MembershipCheck } from '../auth
 import { controlPk, memberSk } from './keys.js';
 import { createTtlCache } from './ttl-cache.js';
 
+/** Options of {@link createMembershipCheck}. */
 export interface MembershipCheckOptions {
   /** A client with the authorizer function's own role (read access to membership items). */
   readonly client: DynamoDBDocumentClient;
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
   /** How long an answer is reused. Default and maximum 60 000 ms: the documented revocation bound. */
   readonly ttlMs?: number;
   /** Cache bound. Default 10 000 entries. */
   readonly maxEntries?: number;
+  /** Milliseconds since the epoch. Default `Date.now`. */
   readonly now?: Clock;
 }
 

@@ -8,18 +8,23 @@ import { InvalidInputError, TenantsConfigError } from './errors.js';
 import { PROFILE_SK, userPk } from './keys.js';
 import { tableOptionIssues } from './query-all.js';
 
+/** Options of {@link createProfileStore}. */
 export interface ProfileStoreOptions {
   /** The trigger function's own role: PutItem on the table. */
   readonly client: DynamoDBDocumentClient;
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
+  /** Milliseconds since the epoch. Default `Date.now`. */
   readonly now?: () => number;
 }
 
+/** A confirmed sign-up, as the PostConfirmation trigger sees it. */
 export interface SignUp {
   readonly userId: string;
   readonly email: string;
 }
 
+/** User profiles (`USER#<sub>` / `PROFILE`), written by the sign-up trigger. */
 export interface ProfileStore {
   /**
    * Write the profile unless it exists. @returns whether this call created it (false on a retry).

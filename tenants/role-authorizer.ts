@@ -16,7 +16,9 @@ import { PermissionDeniedError, TenantsConfigError } from './errors.js';
 import { controlPk, roleSk } from './keys.js';
 import { createTtlCache } from './ttl-cache.js';
 
+/** Options of {@link createRoleAuthorizer}. */
 export interface RoleAuthorizerOptions {
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
   /**
    * Default 30 000 ms: how stale a role edit (or a just-created role) may be seen here. Guarded writes
@@ -25,11 +27,13 @@ export interface RoleAuthorizerOptions {
   readonly ttlMs?: number;
   /** Cache bound, in (tenant, role) pairs. Default 1 000. */
   readonly maxEntries?: number;
+  /** Milliseconds since the epoch. Default `Date.now`. */
   readonly now?: () => number;
   /** Default: `tenantDynamoClient(ctx)`, signed with the caller's tenant-scoped credentials. */
   readonly clientFor?: (ctx: TenantContext) => DynamoDBDocumentClient;
 }
 
+/** Decides whether the caller's role permits an action (roles loaded with the caller's credentials, cached). */
 export interface RoleAuthorizer {
   /**
    * The caller's decision for `action`; a missing role is `unknown-role`.

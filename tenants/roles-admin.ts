@@ -34,11 +34,13 @@ import { assertHolds, isAdmin, readStoredRole, type StoredRole } from './rights.
 import type { RoleAuthorizer } from './role-authorizer.js';
 import { roleItem } from './roles-store.js';
 
+/** A role as `GET /roles` shows it. */
 export interface RoleView extends RoleDocument {
   /** Members holding the role. */
   readonly assigned: number;
 }
 
+/** A role as a client sends it: unvalidated, every problem is reported by field (`PolicyValidationError`). */
 export interface RoleInput {
   readonly roleId?: unknown;
   readonly name?: unknown;
@@ -47,14 +49,17 @@ export interface RoleInput {
   readonly version?: unknown;
 }
 
+/** Options of {@link createRolesAdmin}. */
 export interface RolesAdminOptions {
   /** The function's own role: it may write the control partitions (tenant credentials may not). */
   readonly client: DynamoDBDocumentClient;
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
   /** For reads (`roles:list`). */
   readonly roles: RoleAuthorizer;
 }
 
+/** The `/roles` API of a tenant: every call checked against the caller's role (`roles:*`). */
 export interface RolesAdmin {
   list(ctx: TenantContext): Promise<RoleView[]>;
   /** @throws PolicyValidationError, ReservedRoleError, ConflictError `already-exists`. */

@@ -95,8 +95,11 @@ export interface RolesStore {
   delete(tenantId: string, roleId: string, expectedVersion: number): Promise<void>;
 }
 
+/** Options of {@link createRolesStore}. */
 export interface RolesStoreOptions {
+  /** Any document client with access to the tenant's role items (e.g. `tenantDynamoClient(ctx)`). */
   readonly client: DynamoDBDocumentClient;
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
 }
 

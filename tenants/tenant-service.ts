@@ -48,27 +48,34 @@ import { queryAll, tableOptionIssues } from './query-all.js';
 /** Longest tenant name accepted. */
 export const MAX_TENANT_NAME_LENGTH = 100;
 
+/** A tenant: its id (the Cognito group name) and display name. */
 export interface Tenant {
   readonly tenantId: string;
   readonly name: string;
 }
 
+/** One of the caller's tenants, as `GET /me/tenants` lists it. */
 export interface TenantMembership extends Tenant {
   readonly role: string;
   /** Whether this is the caller's active tenant (the one their token names). */
   readonly active: boolean;
 }
 
+/** Options of {@link createTenantService}. */
 export interface TenantServiceOptions {
   /** The control-plane function's own role (not tenant-scoped). */
   readonly client: DynamoDBDocumentClient;
+  /** The single table of template.yaml (`PK`/`SK`, index `GSI1`). */
   readonly tableName: string;
+  /** The user pool: the tenant's group, membership and the active-tenant attributes. */
   readonly directory: UserDirectory;
+  /** Milliseconds since the epoch. Default `Date.now`. */
   readonly now?: () => number;
   /** A new tenant id; default 12 URL-safe characters from 72 random bits. */
   readonly newTenantId?: () => string;
 }
 
+/** What `createTenant` returns. */
 export interface CreateTenantResult {
   readonly tenant: Tenant;
   /** Whether this call finished a creation an earlier call began. */
@@ -77,12 +84,14 @@ export interface CreateTenantResult {
   readonly tokens?: Tokens;
 }
 
+/** What `switchTenant` returns: the new active tenant, the caller's role in it, and tokens carrying it. */
 export interface SwitchTenantResult {
   readonly tenantId: string;
   readonly role: string;
   readonly tokens: Tokens;
 }
 
+/** Tenants of a user: create, list, switch (the tenant-less routes; acts with its own role). */
 export interface TenantService {
   /** @throws InvalidInputError for a bad name, ConflictError when a creation races another. */
   createTenant(input: {

@@ -2,31 +2,12 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { loadTemplate, TEMPLATE_PATH } from '../../sam/template.js';
+import { references } from '../fixtures/template.js';
 
 const require = createRequire(import.meta.url);
 const template = loadTemplate();
 const resources = template.Resources;
 const props = (id: string) => resources[id]?.Properties ?? {};
-
-/** Walk a template value, collecting Ref, GetAtt and Sub targets. */
-function references(value: unknown, out: string[] = []): string[] {
-  if (Array.isArray(value)) for (const v of value) references(v, out);
-  else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'Ref' && typeof v === 'string') out.push(v);
-      else if (k === 'Fn::GetAtt')
-        out.push(Array.isArray(v) ? String(v[0]) : (String(v).split('.')[0] ?? ''));
-      else if (k === 'Fn::Sub') {
-        const text = Array.isArray(v) ? String(v[0]) : String(v);
-        // ${!…} is a literal, not a reference.
-        for (const m of text.matchAll(/\$\{([^!}][^}]*)\}/g))
-          out.push((m[1] ?? '').split('.')[0] ?? '');
-        if (Array.isArray(v)) references(v[1], out);
-      } else references(v, out);
-    }
-  }
-  return out;
-}
 
 /** CloudFormation `!Sub` text: `${!…}` keeps an IAM policy variable literal. */
 const LEADING_KEYS = [
