@@ -22,19 +22,27 @@ export class IdentityPoolConfigError extends IdentityPoolError {
 /**
  * The `__type` names the stand-in answers with. Service errors are the shapes of the Cognito
  * Identity Smithy model (`com.amazonaws.cognitoidentity#…`, as compiled into
- * `@aws-sdk/client-cognito-identity`); the last three come from the AWS JSON front end
- * (Coral), which answers them before the service sees the request.
+ * `@aws-sdk/client-cognito-identity`); the rest come from the AWS JSON front end (Coral), which
+ * answers them before the service sees the request: validation, and for the IAM-signed operations
+ * (GetOpenIdTokenForDeveloperIdentity) authentication and IAM authorization.
  */
 export const ServiceErrorType = {
   notAuthorized: 'NotAuthorizedException',
   resourceNotFound: 'ResourceNotFoundException',
   invalidParameter: 'InvalidParameterException',
   invalidIdentityPoolConfiguration: 'InvalidIdentityPoolConfigurationException',
+  developerUserAlreadyRegistered: 'DeveloperUserAlreadyRegisteredException',
   externalService: 'ExternalServiceException',
   internalError: 'InternalErrorException',
   validation: 'ValidationException',
   serialization: 'SerializationException',
   unknownOperation: 'UnknownOperationException',
+  missingAuthenticationToken: 'MissingAuthenticationTokenException',
+  incompleteSignature: 'IncompleteSignatureException',
+  invalidSignature: 'InvalidSignatureException',
+  unrecognizedClient: 'UnrecognizedClientException',
+  expiredToken: 'ExpiredTokenException',
+  accessDenied: 'AccessDeniedException',
 } as const;
 export type ServiceErrorType = (typeof ServiceErrorType)[keyof typeof ServiceErrorType];
 

@@ -1,18 +1,35 @@
 /**
- * A stand-in for Cognito Identity (identity pools), which has no emulator anywhere. It serves the
- * two operations of the enhanced flow, GetId and GetCredentialsForIdentity, over AWS's awsJson1_1
- * protocol on loopback, so the production `@aws-sdk/client-cognito-identity` talks to it unchanged
- * (`AWS_ENDPOINT_URL_COGNITO_IDENTITY` or the client's `endpoint`). Requests may be signed or not
- * (both operations are public in AWS; the SDK sends them unsigned); signatures are not checked.
+ * A stand-in for Cognito Identity (identity pools), which has no emulator anywhere. It serves, over
+ * AWS's awsJson1_1 protocol on loopback, so the production `@aws-sdk/client-cognito-identity` talks
+ * to it unchanged (`AWS_ENDPOINT_URL_COGNITO_IDENTITY` or the client's `endpoint`):
  *
- * Every `Logins` token is checked as the service does (tokens.ts), errors carry the service's
- * exception names (protocol.ts), IdentityIds are stable per user, and the credentials handed out
- * carry the principal tags of the configured claim mapping and are kept in `sessions` for the local
- * DynamoDB isolation layer (sessions.ts).
+ * - GetOpenIdTokenForDeveloperIdentity (developer-authenticated identities, template.yaml's design):
+ *   SigV4-authenticated and IAM-authorized like the AWS front end (caller.ts) against the callers
+ *   the stack knows by access key id — a function's role or a tenant session — then checked as the
+ *   service does (pool, the pool's developer provider alone in `Logins`, PrincipalTags and
+ *   TokenDuration limits). It returns a stable IdentityId per developer user identifier and an
+ *   OpenID token signed by the stand-in carrying the principal tags (openid-tokens.ts);
+ * - GetCredentialsForIdentity, public: with `Logins {"cognito-identity.amazonaws.com": <that token>}`
+ *   for that very identity, credentials tagged with the token's tags; with a user pool's ID token
+ *   only when the pool trusts that user pool (`CognitoIdentityProviders`, tokens.ts) — a pool that
+ *   trusts none answers every such token "Token is not from a supported provider of this identity
+ *   pool.";
+ * - GetId and GetOpenIdToken, public: user-pool logins as above; a Cognito token is refused ("Can't
+ *   pass in a Cognito token."), and so is no login at all (unauthenticated identities are off).
+ *
+ * Errors carry the service's exception names (protocol.ts, caller.ts). The credentials handed out
+ * are kept in `sessions` for the local DynamoDB isolation layer (sessions.ts).
  */
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../../authorizer/index.js';
+import {
+  authenticateCaller,
+  authorizeCaller,
+  type IamCaller,
+  type IamCallerLookup,
+} from './caller.js';
 import {
   IdentityPoolConfigError,
   IdentityPoolError,
@@ -20,13 +37,23 @@ import {
   ServiceErrorType,
 } from './errors.js';
 import {
+  COGNITO_IDENTITY_LOGIN,
+  createOpenIdTokens,
+  type VerifiedOpenIdToken,
+} from './openid-tokens.js';
+import {
   decodeGetCredentialsForIdentityInput,
   decodeGetIdInput,
+  decodeGetOpenIdTokenForDeveloperIdentityInput,
+  decodeGetOpenIdTokenInput,
   errorResponse,
   type GetCredentialsForIdentityInput,
   type GetIdInput,
+  type GetOpenIdTokenForDeveloperIdentityInput,
+  type GetOpenIdTokenInput,
   OPERATIONS,
   type Operation,
+  PUBLIC_OPERATIONS,
   parseJsonObject,
   parseTarget,
   readBody,
@@ -41,6 +68,7 @@ import {
   principalTagsFor,
   type RandomBytes,
   type SessionRegistry,
+  sessionTagProblem,
 } from './sessions.js';
 import { createLoginVerifier, type IdentityPoolProvider, providerIssues } from './tokens.js';
 
@@ -49,13 +77,22 @@ export interface IdentityPoolOptions {
   readonly region: string;
   /** `<region>:<uuid>`, e.g. the template's `!Ref IdentityPool` in a deployed stack. */
   readonly identityPoolId: string;
-  /** The user pools the identity pool trusts (`CognitoIdentityProviders`). */
-  readonly providers: readonly IdentityPoolProvider[];
+  /** The user pools the identity pool trusts (`CognitoIdentityProviders`). Default none. */
+  readonly providers?: readonly IdentityPoolProvider[];
   /**
-   * Principal tag → claim (`AWS::Cognito::IdentityPoolPrincipalTag.PrincipalTags`), e.g.
-   * `{ tenant_id: 'custom:tenant_id', user_id: 'sub' }`. At most 50 entries.
+   * For user-pool logins: principal tag → claim (`AWS::Cognito::IdentityPoolPrincipalTag.PrincipalTags`),
+   * e.g. `{ tenant_id: 'custom:tenant_id', user_id: 'sub' }`. At most 50 entries. Default none.
    */
-  readonly principalTags: Readonly<Record<string, string>>;
+  readonly principalTags?: Readonly<Record<string, string>>;
+  /** The pool's `DeveloperProviderName` (`[\w._-]{1,128}`); without it no developer identities. */
+  readonly developerProviderName?: string;
+  /** The account of the pool's ARN (`…:identitypool/<id>`) that IAM policies name. Required with `developerProviderName`. */
+  readonly accountId?: string;
+  /**
+   * The IAM principals of the stack by access key id (the functions' roles, tenant sessions): who
+   * may sign GetOpenIdTokenForDeveloperIdentity, and what their policies allow. Default: nobody.
+   */
+  readonly callers?: IamCallerLookup;
   /** Lifetime of the credentials handed out. Default 3600 (Cognito's), 1–43 200. */
   readonly credentialsTtlSeconds?: number;
   /** Milliseconds since the epoch. Default `Date.now`. */
@@ -85,6 +122,8 @@ export interface IdentityPoolOptions {
 export interface IdentityPoolStats {
   readonly GetId: number;
   readonly GetCredentialsForIdentity: number;
+  readonly GetOpenIdToken: number;
+  readonly GetOpenIdTokenForDeveloperIdentity: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly jwksFetches: number;
 }
@@ -108,6 +147,14 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 /** STS caps a session at 12 hours; Cognito's enhanced flow hands out one hour. */
 const MAX_TTL_SECONDS = 43_200;
 const MAX_PRINCIPAL_TAGS = 50;
+const DEVELOPER_PROVIDER = /^[\w._-]{1,128}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+/** DeveloperUserIdentifier: 1–1024 characters (the model). */
+const MAX_DEVELOPER_USER_LENGTH = 1024;
+/** GetOpenIdTokenForDeveloperIdentity's default TokenDuration: 15 minutes. */
+const DEFAULT_TOKEN_DURATION = 900;
+/** GetOpenIdToken's tokens last 10 minutes (the model's documentation). */
+const OPEN_ID_TOKEN_SECONDS = 600;
 
 const isInteger = (value: unknown, min: number, max: number): boolean =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
@@ -130,8 +177,25 @@ function optionIssues(options: IdentityPoolOptions): string[] {
       `identityPoolId must be "<region>:<uuid>" in region ${String(o.region)}, got ${JSON.stringify(o.identityPoolId)}`,
     );
   }
-  issues.push(...providerIssues(o.providers));
-  const tags = o.principalTags;
+  issues.push(...providerIssues(o.providers ?? []));
+  if (o.developerProviderName !== undefined) {
+    if (
+      typeof o.developerProviderName !== 'string' ||
+      !DEVELOPER_PROVIDER.test(o.developerProviderName)
+    )
+      issues.push(
+        `developerProviderName must be 1 to 128 of [A-Za-z0-9_.-], got ${JSON.stringify(o.developerProviderName)}`,
+      );
+    if (typeof o.accountId !== 'string' || !ACCOUNT_ID.test(o.accountId))
+      issues.push(
+        `accountId must be 12 digits (the pool's ARN), got ${JSON.stringify(o.accountId)}`,
+      );
+  } else if (Array.isArray(o.providers ?? []) && ((o.providers ?? []) as unknown[]).length === 0) {
+    issues.push('the pool needs providers or a developerProviderName: it would serve nobody');
+  }
+  if (o.callers !== undefined && typeof o.callers !== 'function')
+    issues.push('callers must be a function');
+  const tags = o.principalTags ?? {};
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
     issues.push('principalTags must be an object of principal tag → claim name');
   } else {
@@ -195,14 +259,19 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
   const now = options.now ?? Date.now;
   const ttlSeconds = options.credentialsTtlSeconds ?? 3600;
   const host = options.host ?? '127.0.0.1';
-  const mapping = Object.freeze({ ...options.principalTags });
+  const { region, identityPoolId, developerProviderName } = options;
+  const accountId = options.accountId ?? '';
+  const mapping = Object.freeze({ ...(options.principalTags ?? {}) });
   const verifier = createLoginVerifier({
-    providers: options.providers,
+    providers: options.providers ?? [],
     now,
     fetch: options.fetch ?? fetch,
     jwksTimeoutMs: options.jwksTimeoutMs ?? 3000,
     jwksRefetchIntervalMs: options.jwksRefetchIntervalMs ?? 10_000,
   });
+  // Drawn from node:crypto, not the injected `randomBytes` (which pins credentials in tests): the
+  // key must never be predictable, and nothing needs to reproduce it.
+  const tokens = createOpenIdTokens({ identityPoolId, secret: cryptoRandomBytes(32), now });
   const store = createSessionStore(options.randomBytes);
   /** IdentityIds handed out since start: an id not derivable from the caller's login but in here
    * belongs to someone else (NotAuthorized); one in neither does not exist (ResourceNotFound). */
@@ -211,7 +280,12 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
   let errors: Record<string, number> = {};
 
   const identityOf = (providerName: string, sub: string) =>
-    identityIdFor(options.region, options.identityPoolId, providerName, sub);
+    identityIdFor(region, identityPoolId, providerName, sub);
+  const notAuthorized = (message: string) =>
+    new ServiceError(ServiceErrorType.notAuthorized, message);
+  const LOGINS_MISMATCH =
+    "Logins don't match. Please include at least one valid login for this identity or identity pool.";
+  const NO_LINKING = 'The local stand-in does not link logins: send exactly one login';
 
   /**
    * The token verified, then — as Cognito does for a provider with ServerSideTokenCheck — the user
@@ -220,50 +294,35 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
    * is ours.)
    */
   const verifyLogins = async (logins: Readonly<Record<string, string>>) => {
+    // The pool's own OpenID tokens go to GetCredentialsForIdentity only (aws/aws-sdk-net#420,
+    // aws-amplify/amplify-swift#2842 for GetId; the same answer on GetOpenIdToken is inferred).
+    if (COGNITO_IDENTITY_LOGIN in logins)
+      throw notAuthorized("Invalid login token. Can't pass in a Cognito token.");
     const login = await verifier.verify(logins);
     if (
       options.serverSideTokenCheck &&
       !(await options.serverSideTokenCheck(login.providerName, login.sub))
     ) {
-      throw new ServiceError(
-        ServiceErrorType.notAuthorized,
+      throw notAuthorized(
         'Invalid login token. The user pool no longer accepts this user (server-side token check).',
       );
     }
     return login;
   };
 
-  const getId = async (input: GetIdInput) => {
-    if (input.identityPoolId !== options.identityPoolId) {
-      throw new ServiceError(
-        ServiceErrorType.resourceNotFound,
-        `IdentityPool '${input.identityPoolId}' not found.`,
-      );
-    }
-    const login = await verifyLogins(input.logins);
-    const identityId = identityOf(login.providerName, login.sub);
-    issuedIdentityIds.add(identityId);
-    return { IdentityId: identityId };
+  /** The identity a login names must be the one asked for. */
+  const checkIdentity = (asked: string, derived: string) => {
+    if (asked === derived) return;
+    if (issuedIdentityIds.has(asked)) throw notAuthorized(LOGINS_MISMATCH);
+    throw new ServiceError(ServiceErrorType.resourceNotFound, `Identity '${asked}' not found.`);
   };
 
-  const getCredentialsForIdentity = async (input: GetCredentialsForIdentityInput) => {
-    const login = await verifyLogins(input.logins);
-    const identityId = identityOf(login.providerName, login.sub);
-    if (input.identityId !== identityId) {
-      if (issuedIdentityIds.has(input.identityId)) {
-        throw new ServiceError(
-          ServiceErrorType.notAuthorized,
-          "Logins don't match. Please include at least one valid login for this identity or identity pool.",
-        );
-      }
-      throw new ServiceError(
-        ServiceErrorType.resourceNotFound,
-        `Identity '${input.identityId}' not found.`,
-      );
-    }
-    // After a restart the set is empty, yet the id is derivable from the login: it exists.
+  const poolNotFound = (id: string) =>
+    new ServiceError(ServiceErrorType.resourceNotFound, `IdentityPool '${id}' not found.`);
+
+  /** Credentials for an identity, tagged; kept for the isolation layer. */
+  const issueCredentials = (identityId: string, principalTags: Record<string, string>) => {
     issuedIdentityIds.add(identityId);
-    const principalTags = principalTagsFor(login.claims, mapping);
     const expirationMs = (Math.floor(now() / 1000) + ttlSeconds) * 1000;
     const credentials = store.issue(identityId, principalTags, expirationMs);
     return {
@@ -278,6 +337,148 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
     };
   };
 
+  const getId = async (input: GetIdInput) => {
+    if (input.identityPoolId !== identityPoolId) throw poolNotFound(input.identityPoolId);
+    const login = await verifyLogins(input.logins);
+    const identityId = identityOf(login.providerName, login.sub);
+    issuedIdentityIds.add(identityId);
+    return { IdentityId: identityId };
+  };
+
+  /**
+   * A token of this pool as the only login: its identity must be the one asked for, and its tags
+   * must pass STS — a refusal there surfaces as InvalidIdentityPoolConfigurationException, the
+   * service's error when the role cannot be assumed (inferred for tags; see sessions.ts).
+   */
+  const verifyCognitoLogin = (input: {
+    identityId: string;
+    logins: Readonly<Record<string, string>>;
+  }) => {
+    if (Object.keys(input.logins).length > 1)
+      throw new ServiceError(ServiceErrorType.invalidParameter, NO_LINKING);
+    const verified: VerifiedOpenIdToken = tokens.verify(input.logins[COGNITO_IDENTITY_LOGIN] ?? '');
+    if (verified.identityId !== input.identityId || !verified.amr.includes('authenticated'))
+      throw notAuthorized(LOGINS_MISMATCH);
+    const keys = new Set<string>();
+    for (const [key, value] of Object.entries(verified.principalTags)) {
+      const problem =
+        sessionTagProblem(key, value) ??
+        (keys.has(key.toLowerCase()) ? `session tag ${key} is given twice` : undefined);
+      keys.add(key.toLowerCase());
+      if (problem)
+        throw new ServiceError(
+          ServiceErrorType.invalidIdentityPoolConfiguration,
+          `Invalid identity pool configuration: ${problem}`,
+        );
+    }
+    return verified;
+  };
+
+  const getCredentialsForIdentity = async (input: GetCredentialsForIdentityInput) => {
+    if (COGNITO_IDENTITY_LOGIN in input.logins) {
+      const verified = verifyCognitoLogin(input);
+      return issueCredentials(verified.identityId, { ...verified.principalTags });
+    }
+    const login = await verifyLogins(input.logins);
+    const identityId = identityOf(login.providerName, login.sub);
+    checkIdentity(input.identityId, identityId);
+    return issueCredentials(identityId, principalTagsFor(login.claims, mapping));
+  };
+
+  /** GetOpenIdToken: a user-pool login (only with a trusted provider) → a token of this pool. */
+  const getOpenIdToken = async (input: GetOpenIdTokenInput) => {
+    const login = await verifyLogins(input.logins);
+    const identityId = identityOf(login.providerName, login.sub);
+    checkIdentity(input.identityId, identityId);
+    issuedIdentityIds.add(identityId);
+    const token = tokens.mint(
+      {
+        identityId,
+        amr: [
+          'authenticated',
+          login.providerName,
+          `${login.providerName}:CognitoSignIn:${login.sub}`,
+        ],
+        principalTags: principalTagsFor(login.claims, mapping),
+      },
+      OPEN_ID_TOKEN_SECONDS,
+    );
+    return { IdentityId: identityId, Token: token };
+  };
+
+  /**
+   * GetOpenIdTokenForDeveloperIdentity, after authentication: IAM on the pool's ARN first (as AWS
+   * authorizes before it looks the pool up: a policy for this pool only gets AccessDenied for any
+   * other id, existing or not), then the service's checks.
+   */
+  const getOpenIdTokenForDeveloperIdentity = (
+    input: GetOpenIdTokenForDeveloperIdentityInput,
+    caller: IamCaller,
+  ) => {
+    authorizeCaller(
+      caller,
+      'cognito-identity:GetOpenIdTokenForDeveloperIdentity',
+      `arn:aws:cognito-identity:${region}:${accountId}:identitypool/${input.identityPoolId}`,
+      { accountId, region },
+    );
+    if (input.identityPoolId !== identityPoolId) throw poolNotFound(input.identityPoolId);
+    const user =
+      developerProviderName === undefined ? undefined : input.logins[developerProviderName];
+    if (user === undefined)
+      // The text is the one users report (danilop/LambdAuth#32); the exception name is unconfirmed.
+      throw notAuthorized('This identity pool does not support the specified developer provider');
+    if (Object.keys(input.logins).length > 1)
+      throw new ServiceError(ServiceErrorType.invalidParameter, NO_LINKING);
+    if (user.length > MAX_DEVELOPER_USER_LENGTH)
+      throw new ServiceError(
+        ServiceErrorType.invalidParameter,
+        `The developer user identifier must be 1 to ${MAX_DEVELOPER_USER_LENGTH} characters`,
+      );
+    const provider = developerProviderName as string;
+    const identityId = identityOf(provider, user);
+    if (input.identityId !== undefined && input.identityId !== identityId) {
+      if (issuedIdentityIds.has(identityId))
+        throw new ServiceError(
+          ServiceErrorType.developerUserAlreadyRegistered,
+          'This developer user identifier is already registered with Cognito.',
+        );
+      throw new ServiceError(
+        ServiceErrorType.invalidParameter,
+        'The local stand-in does not link a developer user to an existing identity',
+      );
+    }
+    issuedIdentityIds.add(identityId);
+    const token = tokens.mint(
+      {
+        identityId,
+        amr: ['authenticated', provider, `${provider}:${identityPoolId}:${user}`],
+        principalTags: input.principalTags ?? {},
+      },
+      input.tokenDuration ?? DEFAULT_TOKEN_DURATION,
+    );
+    return { IdentityId: identityId, Token: token };
+  };
+
+  const dispatch = async (
+    operation: Operation,
+    doc: Record<string, unknown>,
+    caller?: IamCaller,
+  ) => {
+    switch (operation) {
+      case 'GetId':
+        return getId(decodeGetIdInput(doc));
+      case 'GetCredentialsForIdentity':
+        return getCredentialsForIdentity(decodeGetCredentialsForIdentityInput(doc));
+      case 'GetOpenIdToken':
+        return getOpenIdToken(decodeGetOpenIdTokenInput(doc));
+      case 'GetOpenIdTokenForDeveloperIdentity':
+        return getOpenIdTokenForDeveloperIdentity(
+          decodeGetOpenIdTokenForDeveloperIdentityInput(doc),
+          caller as IamCaller,
+        );
+    }
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     let bodyRead = false;
     try {
@@ -285,12 +486,14 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
         req.method === 'POST' ? headerOf(req, 'x-amz-target') : undefined,
       );
       calls[operation]++;
-      const doc = parseJsonObject(await readBody(req));
+      const body = await readBody(req);
       bodyRead = true;
-      const output =
-        operation === 'GetId'
-          ? await getId(decodeGetIdInput(doc))
-          : await getCredentialsForIdentity(decodeGetCredentialsForIdentityInput(doc));
+      // Authentication before anything else, as the front end does: an unsigned or badly signed
+      // call learns nothing about the pool, not even whether its input is valid.
+      const caller = PUBLIC_OPERATIONS.has(operation)
+        ? undefined
+        : authenticateCaller(req, body, options.callers, { region, now: now() });
+      const output = await dispatch(operation, parseJsonObject(body), caller);
       writeResponse(res, successResponse(output));
     } catch (error) {
       const serviceError =

@@ -144,6 +144,18 @@ export function isValidTagKey(key: string): boolean {
 }
 
 /**
+ * Why STS would refuse a session tag (characters, lengths, the reserved `aws:` prefix), else
+ * undefined. Keys are case-insensitive in STS; the caller checks duplicates.
+ */
+export function sessionTagProblem(key: string, value: string): string | undefined {
+  if (!isValidTagKey(key)) return `${JSON.stringify(key)} is no valid session tag key`;
+  if (key.toLowerCase().startsWith('aws:')) return `session tag keys may not start with aws:`;
+  if (value.length > MAX_TAG_VALUE_LENGTH || !TAG_CHARACTERS.test(value))
+    return `the value of session tag ${key} is not a valid session tag value`;
+  return undefined;
+}
+
+/**
  * The principal tags of a verified token under a tag → claim mapping
  * (`AWS::Cognito::IdentityPoolPrincipalTag.PrincipalTags`). A claim the token lacks gives no tag, as
  * in AWS. So does an empty or non-string claim (our choice, unverified against the service: a tag

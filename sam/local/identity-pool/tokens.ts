@@ -8,7 +8,9 @@
  * 3. an `aud` claim — "Invalid login token. Missing a required claim: aud" (what an *access* token
  *    gets: it has `client_id`, no `aud`; amazon-cognito-identity-js#12) — so only ID tokens pass;
  * 4. the provider is configured and `aud` is one of its clients — "Token is not from a supported
- *    provider of this identity pool." (amazon-cognito-identity-js#7, aws-amplify/amplify-js#2067);
+ *    provider of this identity pool." (amazon-cognito-identity-js#7, aws-amplify/amplify-js#2067) —
+ *    which is every genuine user-pool ID token when the pool trusts no user pool (developer
+ *    authenticated identities only, as template.yaml's);
  * 5. RS256 signature by a key of the pool's JWKS — "Invalid login token. Couldn't verify signed
  *    token." (amazon-cognito-identity-js#91);
  * 6. expiry — "Invalid login token. Token expired: <now> >= <exp>" (aws-amplify/amplify-js#3675).
@@ -87,9 +89,8 @@ const UNSUPPORTED_PROVIDER = 'Token is not from a supported provider of this ide
 
 /** The problems with `providers`, for the factory's one configuration error. */
 export function providerIssues(providers: unknown): string[] {
-  if (!Array.isArray(providers) || providers.length === 0) {
-    return ['providers must be a non-empty array'];
-  }
+  // Empty is fine: a pool of developer-authenticated identities trusts no user pool.
+  if (!Array.isArray(providers)) return ['providers must be an array'];
   const issues: string[] = [];
   const seen = new Set<string>();
   providers.forEach((entry: unknown, i) => {

@@ -120,14 +120,23 @@ describe('identity-pool stand-in options', () => {
     ]);
   });
 
-  it('refuses a pool id of another region, no providers, weak or unusable keys', async () => {
+  it('refuses a pool id of another region, a pool serving nobody, a bad developer provider, weak or unusable keys', async () => {
     expect(
       await configError(
         options({ identityPoolId: 'eu-west-1:0f0f0f0f-1111-2222-3333-444444444444' }),
       ),
     ).toHaveLength(1);
     expect(await configError(options({ providers: [] }))).toEqual([
-      'providers must be a non-empty array',
+      'the pool needs providers or a developerProviderName: it would serve nobody',
+    ]);
+    expect(
+      await configError(
+        options({ providers: [], developerProviderName: 'login bad', callers: 'nobody' as never }),
+      ),
+    ).toEqual([
+      'developerProviderName must be 1 to 128 of [A-Za-z0-9_.-], got "login bad"',
+      "accountId must be 12 digits (the pool's ARN), got undefined",
+      'callers must be a function',
     ]);
     expect(await configError(null)).toEqual(['options must be an object']);
     const weak = (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 1024 });

@@ -1,19 +1,20 @@
 /**
- * The Cognito Identity stand-in driven by the real `@aws-sdk/client-cognito-identity`: identities,
- * credentials and their registry entry, every refusal as the exception class the SDK raises, the
- * credentials lifetime on an injected clock, and our own verifier and credentials provider against
- * it unchanged.
+ * The Cognito Identity stand-in for a pool that trusts user pools (`CognitoIdentityProviders`),
+ * driven by the real `@aws-sdk/client-cognito-identity`: identities, credentials and their registry
+ * entry, GetOpenIdToken, every refusal as the exception class the SDK raises, the credentials
+ * lifetime on an injected clock. template.yaml's own pool (developer-authenticated identities, no
+ * user pool trusted) is identity-pool-developer.test.ts.
  */
 import {
   CognitoIdentityClient,
   GetCredentialsForIdentityCommand,
   GetIdCommand,
+  GetOpenIdTokenCommand,
 } from '@aws-sdk/client-cognito-identity';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCredentialsProvider } from '../../../authorizer/credentials.js';
-import { createTokenVerifier } from '../../../authorizer/index.js';
 import {
+  COGNITO_IDENTITY_LOGIN,
   type IdentityPool,
   type IdentityPoolOptions,
   identityIdFor,
@@ -24,11 +25,9 @@ import {
   idTokenPayload,
   issuerOf,
   jwksOf,
-  jwksUriOf,
   publicKeyBytes,
   signHs256,
   signJwt,
-  staticJwksFetcher,
   TEST_CLIENT_ID,
   TEST_POOL_ID,
   unsignedJwt,
@@ -392,6 +391,8 @@ describe('identity-pool stand-in, through the real SDK client', () => {
     expect(pool.stats()).toEqual({
       GetId: 2,
       GetCredentialsForIdentity: 2,
+      GetOpenIdToken: 0,
+      GetOpenIdTokenForDeveloperIdentity: 0,
       errors: { NotAuthorizedException: 2 },
       jwksFetches: 0,
     });
@@ -399,28 +400,43 @@ describe('identity-pool stand-in, through the real SDK client', () => {
     expect(pool.stats()).toMatchObject({ GetId: 0, GetCredentialsForIdentity: 0, errors: {} });
   });
 
-  it('our verifier and credentials provider work against it unchanged: one exchange per user and tenant', async () => {
-    const verifier = createTokenVerifier({
-      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
-      fetcher: staticJwksFetcher({ [jwksUriOf(TEST_POOL_ID)]: jwksOf(key) }),
-      now: () => clock.ms,
+  it('GetOpenIdToken: a token of the pool for the same identity and mapped tags, exchangeable once for credentials', async () => {
+    const token = idToken({ sub: 'user-o', tenantId: 'acme' });
+    const { IdentityId } = await getId({ [PROVIDER]: token });
+    const out = await client.send(
+      new GetOpenIdTokenCommand({ IdentityId, Logins: { [PROVIDER]: token } }),
+    );
+    expect(out.IdentityId).toBe(IdentityId);
+    const claims = JSON.parse(
+      Buffer.from((out.Token ?? '').split('.')[1] ?? '', 'base64url').toString(),
+    ) as Record<string, unknown>;
+    expect(claims).toMatchObject({
+      iss: 'https://cognito-identity.amazonaws.com',
+      aud: POOL,
+      sub: IdentityId,
+      amr: ['authenticated', PROVIDER, `${PROVIDER}:CognitoSignIn:user-o`],
+      exp: nowSeconds() + 600,
     });
-    const provider = createCredentialsProvider({
-      client,
-      identityPoolId: POOL,
-      refreshMarginSeconds: 300,
-      now: () => clock.ms,
+    const creds = await getCredentials(IdentityId, {
+      [COGNITO_IDENTITY_LOGIN]: out.Token ?? '',
     });
-    pool.resetStats();
-    for (let i = 0; i < 5; i++) {
-      const token = idToken({ sub: 'user-c', tenantId: 'acme' });
-      const got = await provider.get(token, await verifier.verify(token));
-      expect(pool.sessions.lookup(got.credentials.accessKeyId)?.principalTags).toEqual({
-        tenant_id: 'acme',
-        user_id: 'user-c',
-      });
-    }
-    expect(pool.stats()).toMatchObject({ GetId: 1, GetCredentialsForIdentity: 1 });
+    expect(pool.sessions.lookup(creds.Credentials?.AccessKeyId ?? '')?.principalTags).toEqual({
+      tenant_id: 'acme',
+      user_id: 'user-o',
+    });
+    expect(
+      await refusal(
+        client.send(
+          new GetOpenIdTokenCommand({
+            IdentityId: identityIdFor('us-east-1', POOL, PROVIDER, 'user-v'),
+            Logins: { [PROVIDER]: token },
+          }),
+        ),
+      ),
+    ).toMatchObject({
+      name: 'NotAuthorizedException',
+      message: expect.stringMatching(/^Logins don't match/),
+    });
   });
 
   test.prop(
