@@ -1,6 +1,7 @@
 /**
- * Tenant isolation for the local stack: the tenant data role's IAM policy — LeadingKeys scoped by
- * principal tags — enforced in front of DynamoDB Local, which enforces no IAM.
+ * IAM for the local stack, enforced in front of DynamoDB Local (which enforces none): the tenant data
+ * role's policy — LeadingKeys scoped by principal tags — for tenant sessions, and each function's
+ * own policy for its role's calls.
  */
 
 export {

@@ -1,15 +1,19 @@
 /**
- * Tenant isolation enforced locally: an HTTP proxy in front of DynamoDB Local (which enforces no IAM)
- * that judges every call signed with identity-pool session credentials against the tenant data role's
- * policy, as IAM would, and answers refusals as DynamoDB does. So a bug that builds another tenant's
- * key fails on a laptop with `AccessDeniedException`, not in production.
+ * IAM enforced locally: an HTTP proxy in front of DynamoDB Local (which enforces no IAM) that judges
+ * every call signed by a principal of the stack — a tenant session from the identity pool, or a
+ * function's own role — against that principal's identity-based policy, as IAM would, and answers
+ * refusals as DynamoDB does. So a bug that builds another tenant's key, or a template that forgets
+ * (or overgrants) a function's permission, fails on a laptop with `AccessDeniedException`, not in
+ * production.
  *
- * A tenant call (its SigV4 access key id is a session `lookupSession` knows) is, in order:
- * authenticated like STS/DynamoDB would (session token, expiry → `ExpiredTokenException`, signature
- * with the session's secret), mapped to IAM checks (`dynamodb-requests.ts`), judged (`iam.ts`) with
- * the session's principal tags, then forwarded byte for byte (headers, signature, body) with the
- * response streamed back — or refused with a DynamoDB-shaped 400 and nothing forwarded. Any other
- * call (the functions' own role, dummy keys) is streamed through untouched.
+ * A judged call (its SigV4 access key id is one `lookupSession` knows) is, in order: authenticated
+ * like STS/DynamoDB would (session token, expiry → `ExpiredTokenException`, signature with the
+ * session's secret), mapped to IAM checks (`dynamodb-requests.ts`: LeadingKeys from the request,
+ * transactions per item), judged (`iam.ts`) with the session's evaluator (a tenant session: the
+ * tenant data role's policy with its principal tags), then forwarded byte for byte (headers,
+ * signature, body) with the response streamed back — or refused with a DynamoDB-shaped 400 and
+ * nothing forwarded. Any other call (the stack's own provisioning key, dummy keys) is streamed
+ * through untouched.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -53,22 +57,40 @@ import {
   principalTagContext,
 } from './iam.js';
 
-/** What the identity-pool stand-in knows of credentials it handed out. */
+/**
+ * A principal the proxy judges: a tenant session the identity-pool stand-in handed out, or a
+ * function's stand-in role.
+ */
 export interface SessionInfo {
-  readonly principalTags: Readonly<Record<string, string>>;
   readonly secretAccessKey: string;
-  readonly expiration: Date;
-  readonly identityId: string;
   /** When known, the call's `X-Amz-Security-Token` must be exactly this. */
   readonly sessionToken?: string;
+  /** Temporary credentials expire; absent: valid while the stack runs (a function's role key). */
+  readonly expiration?: Date;
+  /** Session tags (`aws:PrincipalTag/…`). */
+  readonly principalTags?: Readonly<Record<string, string>>;
+  /** The Cognito identity of a tenant session (`cognito-identity.amazonaws.com:sub`, logs). */
+  readonly identityId?: string;
+  /** Judges this principal's calls. Default: the proxy's `policy` (the tenant data role's). */
+  readonly evaluator?: IamEvaluator;
+  /**
+   * Named in refusals. Default `arn:aws:sts::<account>:assumed-role/<roleName>/CognitoIdentityCredentials`
+   * (a tenant session of the tenant data role).
+   */
+  readonly principalArn?: string;
+  /** `aws:PrincipalArn`, the role's ARN. Default the tenant data role's. */
+  readonly roleArn?: string;
 }
 
 export interface IsolationProxyOptions {
   /** DynamoDB Local, e.g. `http://127.0.0.1:8000` (run with `-sharedDb`: keys differ per session). */
   readonly target: string;
-  /** The session registry: an access key id → its session, or undefined when not a tenant's. */
+  /** The principals judged: an access key id → its session, or undefined to pass the call through. */
   readonly lookupSession: (accessKeyId: string) => SessionInfo | undefined;
-  /** The tenant data role's policy, `!Sub`-resolved except its `${aws:PrincipalTag/…}` variables. */
+  /**
+   * The tenant data role's policy, `!Sub`-resolved except its `${aws:PrincipalTag/…}` variables:
+   * judges every session that brings no evaluator of its own.
+   */
   readonly policy: IamPolicyDocument;
   readonly region: string;
   readonly accountId: string;
@@ -78,9 +100,9 @@ export interface IsolationProxyOptions {
   readonly keySchemas?: Readonly<Record<string, TableKeySchema>>;
   /** How an unknown table's key schema is read. Default: DescribeTable against `target`. */
   readonly describeKeySchema?: KeySchemaLookup;
-  /** Verify tenant calls' SigV4 signatures with the session's secret. Default true. */
+  /** Verify judged calls' SigV4 signatures with the session's secret. Default true. */
   readonly verifySignatures?: boolean;
-  /** Largest tenant request body read. Default 16 MiB (DynamoDB's own request limit). */
+  /** Largest judged request body read. Default 16 MiB (DynamoDB's own request limit). */
   readonly maxBodyBytes?: number;
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -92,13 +114,15 @@ export interface IsolationProxyOptions {
 
 /** Counts since start, for tests and the local stack's summary. */
 export interface IsolationDecisions {
-  /** Tenant authorizations granted (checks of forwarded calls), by IAM action. */
+  /** Authorizations granted (checks of forwarded calls), by IAM action. */
   readonly allowed: Readonly<Record<string, number>>;
-  /** Tenant calls refused by IAM, by the IAM action of the first check refused. */
+  /** Calls refused by IAM, by the IAM action of the first check refused. */
   readonly denied: Readonly<Record<string, number>>;
-  /** Tenant calls refused before IAM (expired, bad signature, malformed), by DynamoDB error name. */
+  /** Judged calls refused before IAM (expired, bad signature, malformed), by DynamoDB error name. */
   readonly rejected: Readonly<Record<string, number>>;
-  /** Calls with credentials that are not a session's, forwarded untouched. */
+  /** Judged calls (allowed or denied) by the principal ARN they were judged as. */
+  readonly byPrincipal: Readonly<Record<string, number>>;
+  /** Calls with credentials that are no principal's, forwarded untouched. */
   readonly passedThrough: number;
 }
 
@@ -200,7 +224,8 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silent;
   const roleName = options.roleName ?? 'TenantDataRole';
-  const principal = `arn:aws:sts::${options.accountId}:assumed-role/${roleName}/${SESSION_NAME}`;
+  const tenantPrincipal = `arn:aws:sts::${options.accountId}:assumed-role/${roleName}/${SESSION_NAME}`;
+  const tenantRoleArn = `arn:aws:iam::${options.accountId}:role/${roleName}`;
   const verifySignatures = options.verifySignatures ?? true;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const agent = new Agent({ keepAlive: true });
@@ -239,6 +264,7 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
     allowed: {} as Record<string, number>,
     denied: {} as Record<string, number>,
     rejected: {} as Record<string, number>,
+    byPrincipal: {} as Record<string, number>,
     passedThrough: 0,
   };
   const bump = (map: Record<string, number>, key: string) => {
@@ -300,22 +326,19 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
 
   const contextFor = (session: SessionInfo, check: AccessCheck) => {
     const context: Record<string, IamContextValue> = {
-      ...principalTagContext(session.principalTags),
+      ...principalTagContext(session.principalTags ?? {}),
       'aws:PrincipalType': 'AssumedRole',
       'aws:PrincipalAccount': options.accountId,
-      'aws:PrincipalArn': `arn:aws:iam::${options.accountId}:role/${roleName}`,
+      'aws:PrincipalArn': session.roleArn ?? tenantRoleArn,
       'aws:RequestedRegion': options.region,
-      'cognito-identity.amazonaws.com:sub': session.identityId,
     };
+    if (session.identityId !== undefined)
+      context['cognito-identity.amazonaws.com:sub'] = session.identityId;
     if (check.leadingKeys) context['dynamodb:LeadingKeys'] = check.leadingKeys;
     return context;
   };
 
-  const judgeTenantCall = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    session: SessionInfo,
-  ) => {
+  const judgeCall = async (req: IncomingMessage, res: ServerResponse, session: SessionInfo) => {
     const body = await readBody(req);
     if (!body)
       return reject(res, 413, 'ValidationException', `Request body exceeds ${maxBodyBytes} bytes`);
@@ -331,7 +354,7 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
         'UnrecognizedClientException',
         'The security token included in the request is invalid.',
       );
-    if (session.expiration.getTime() <= now())
+    if (session.expiration !== undefined && session.expiration.getTime() <= now())
       return reject(
         res,
         400,
@@ -377,7 +400,7 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
     } catch (error) {
       if (error instanceof RequestRejectedError)
         return reject(res, 400, error.errorType, error.message);
-      logger.error('isolation proxy: could not judge a tenant call', {
+      logger.error('isolation proxy: could not judge a call', {
         operation,
         error: String(error),
         cause: String((error as Error).cause ?? ''),
@@ -389,13 +412,17 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
       return reject(res, 500, 'InternalServerError', message);
     }
 
+    const principal = session.principalArn ?? tenantPrincipal;
+    const judge = session.evaluator ?? evaluator;
+    bump(counts.byPrincipal, principal);
     for (const check of checks) {
       const refuse = (why: string) => {
         bump(counts.denied, check.action);
         logger.warn('isolation proxy: AccessDenied', {
           action: check.action,
           resource: check.resource,
-          identityId: session.identityId,
+          principal,
+          ...(session.identityId === undefined ? {} : { identityId: session.identityId }),
           why,
         });
         answer(
@@ -409,7 +436,7 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
         return refuse(
           `because the isolation proxy could not determine dynamodb:LeadingKeys: ${check.undetermined}`,
         );
-      const { decision } = evaluator.evaluate({
+      const { decision } = judge.evaluate({
         action: check.action,
         resource: check.resource,
         context: contextFor(session, check),
@@ -429,7 +456,7 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
     try {
       session = accessKeyId === undefined ? undefined : options.lookupSession(accessKeyId);
     } catch (error) {
-      // Fail closed: a registry that cannot answer must not turn a tenant call into a pass-through.
+      // Fail closed: a registry that cannot answer must not turn a judged call into a pass-through.
       logger.error('isolation proxy: lookupSession threw', { error: String(error) });
       req.resume();
       return reject(res, 500, 'InternalServerError', 'isolation proxy: session lookup failed');
@@ -438,8 +465,8 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
       counts.passedThrough++;
       return forward(req, res);
     }
-    judgeTenantCall(req, res, session).catch((error: unknown) => {
-      logger.error('isolation proxy: tenant call failed', { error: String(error) });
+    judgeCall(req, res, session).catch((error: unknown) => {
+      logger.error('isolation proxy: judged call failed', { error: String(error) });
       if (!res.headersSent) answer(res, 500, 'InternalServerError', 'isolation proxy failure');
       else res.destroy();
     });
@@ -462,6 +489,7 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
       allowed: { ...counts.allowed },
       denied: { ...counts.denied },
       rejected: { ...counts.rejected },
+      byPrincipal: { ...counts.byPrincipal },
       passedThrough: counts.passedThrough,
     }),
     stop: () => {

@@ -1,7 +1,8 @@
 /**
  * The isolation proxy against a recording fake upstream (no Java): byte-for-byte forwarding, the
- * tenant pipeline (token, expiry, signature, operation, body, key schema, IAM) with the real SDK
- * client, DynamoDB-shaped refusals, counters and option validation. SigV4 against AWS's test vectors.
+ * judged pipeline (token, expiry, signature, operation, body, key schema, IAM) with the real SDK
+ * client for tenant sessions and a function's own role, DynamoDB-shaped refusals, counters and option
+ * validation. SigV4 against AWS's test vectors.
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,9 +13,11 @@ import {
   ListTablesCommand,
   PutItemCommand,
   ScanCommand,
+  TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createIamEvaluator,
   type IamPolicyDocument,
   IsolationConfigError,
   type IsolationProxy,
@@ -85,8 +88,28 @@ const POLICY: IamPolicyDocument = {
   ],
 };
 
+/** A control-plane function's role: its own policy, confined to the control partitions. */
+const MEMBERS_ROLE_PRINCIPAL = `arn:aws:sts::${ACCOUNT}:assumed-role/MembersFunctionRole/MembersFunction`;
+const membersPolicy = createIamEvaluator({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+      Resource: TABLE_ARN,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONTROL#*'] } },
+    },
+  ],
+});
+
 const t0 = Date.now();
 const SESSIONS: Record<string, SessionInfo> = {
+  LocalRoleMembersFunction: {
+    secretAccessKey: 'members-secret',
+    evaluator: membersPolicy,
+    principalArn: MEMBERS_ROLE_PRINCIPAL,
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/MembersFunctionRole`,
+  },
   ASIATENANTA: {
     principalTags: { tenant_id: 'a', user_id: 'u1' },
     secretAccessKey: 'secret-a',
@@ -228,7 +251,40 @@ describe('isolation proxy (fake upstream)', () => {
     upstream.setReply({ status: 200, headers: [], body: '{}' });
   });
 
-  it('passes through calls without any signature, and a function role via the SDK', async () => {
+  it("judges a function role's calls by its own policy, per transaction item, naming its role session", async () => {
+    const members = client('LocalRoleMembersFunction');
+    const n = upstream.seen.length;
+    expect((await failure(members.send(get('CONTROL#a')))).name).toBe('ok');
+    // The tenant data role would allow TENANT#a for tenant a; this role may not touch it.
+    expect(await failure(members.send(get('TENANT#a')))).toEqual({
+      name: 'AccessDeniedException',
+      status: 400,
+      message: `User: ${MEMBERS_ROLE_PRINCIPAL} is not authorized to perform: dynamodb:GetItem on resource: ${TABLE_ARN} because no identity-based policy allows the dynamodb:GetItem action`,
+    });
+    const put = (pk: string) => ({
+      Put: { TableName: TABLE, Item: { PK: { S: pk }, SK: { S: '1' } } },
+    });
+    expect(
+      await failure(
+        members.send(
+          new TransactWriteItemsCommand({ TransactItems: [put('CONTROL#a'), put('TENANT#a')] }),
+        ),
+      ),
+    ).toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining('perform: dynamodb:PutItem'),
+    });
+    // No expiry of its own: a function's key is valid while the stack runs.
+    clock = t0 + 48 * 3600_000;
+    expect(await failure(members.send(get('CONTROL#a')))).toMatchObject({
+      name: 'InvalidSignatureException', // the SDK signed with the real clock, 48 h "ago"
+    });
+    clock = t0;
+    expect((await failure(members.send(get('CONTROL#b')))).name).toBe('ok');
+    expect(upstream.seen.length).toBe(n + 2);
+  });
+
+  it('passes through calls without any signature, and unknown keys via the SDK', async () => {
     const n = upstream.seen.length;
     expect((await raw(['Host', 'x', 'Content-Length', '2'], '{}')).status).toBe(200);
     await client('AKIDFUNCTIONROLE').send(new ScanCommand({ TableName: TABLE }));
@@ -439,10 +495,23 @@ describe('isolation proxy (fake upstream)', () => {
       );
       clock = t0 + 3600_000;
       await failure(c.send(get('TENANT#a')));
+      clock = t0;
+      const members = client(
+        'LocalRoleMembersFunction',
+        'members-secret',
+        undefined,
+        counted.endpoint,
+      );
+      await members.send(get('CONTROL#a'));
+      await failure(members.send(get('TENANT#a')));
       expect(counted.decisions()).toEqual({
-        allowed: { 'dynamodb:GetItem': 1 },
-        denied: { 'dynamodb:GetItem': 2, 'dynamodb:Scan': 1 },
+        allowed: { 'dynamodb:GetItem': 2 },
+        denied: { 'dynamodb:GetItem': 3, 'dynamodb:Scan': 1 },
         rejected: { ExpiredTokenException: 1 },
+        byPrincipal: {
+          [`arn:aws:sts::${ACCOUNT}:assumed-role/TenantDataRole/CognitoIdentityCredentials`]: 4,
+          [MEMBERS_ROLE_PRINCIPAL]: 2,
+        },
         passedThrough: 1,
       });
     } finally {
