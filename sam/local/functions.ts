@@ -3,9 +3,10 @@
  * from its Metadata (sam/build.ts, as `sam build` does) and runs in its own worker thread, so each
  * gets its own `process.env` — template Globals plus its Environment with `!Ref`/`!GetAtt`/`!Sub`
  * resolved to the local stack's ids, the AWS endpoint variables pointing at the local services,
- * and fixed "function role" credentials (which the isolation proxy passes through: they are not a
- * tenant session's). A handler's thrown error rejects the invocation with the error's message, as
- * the Lambda service reports it (API Gateway maps an authorizer's `Unauthorized` to 401).
+ * and the credentials of its own stand-in execution role (function-roles.ts), whose template policy
+ * the isolation proxy and the identity-pool stand-in enforce. A handler's thrown error rejects the
+ * invocation with the error's message, as the Lambda service reports it (API Gateway maps an
+ * authorizer's `Unauthorized` to 401).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import type { Logger } from '../../authorizer/index.js';
 import { buildFunction } from '../build.js';
 import { type FunctionDefinition, functionDefinitions, type Template } from '../template.js';
 import { FunctionInvocationError, FunctionStartError, LocalStackConfigError } from './errors.js';
+import { createFunctionRoles, type FunctionRole, type FunctionRoles } from './function-roles.js';
 import type { LambdaContext, LambdaHandler } from './gateway/index.js';
 import { type LocalResolution, resolveLocal } from './provision.js';
 
@@ -28,18 +30,15 @@ export interface FunctionEndpoints {
   readonly cognitoIdentity: string;
 }
 
-/** The credentials every function runs with, standing in for its execution role. */
-export const FUNCTION_ROLE_CREDENTIALS = Object.freeze({
-  // Letters only: DynamoDB Local refuses other characters; no AKIA prefix, so it never passes for a
-  // real key.
-  accessKeyId: 'LocalFunctionRole',
-  secretAccessKey: 'local-function-role-secret-not-a-tenant-session',
-});
-
 export interface LocalFunctionsOptions {
   readonly template: Template;
   readonly resolution: LocalResolution;
   readonly endpoints: FunctionEndpoints;
+  /**
+   * Each function's stand-in role, whose credentials it runs with. Default: built from the template
+   * now (the caller then learns the keys from `LocalFunctions.roles`).
+   */
+  readonly roles?: FunctionRoles;
   /**
    * Where the functions' `https` requests to Cognito's issuer (the user pool's JWKS at
    * `https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/jwks.json`) are sent instead:
@@ -58,8 +57,10 @@ export interface LocalFunction {
   /** The Lambda function name (the logical id) and its fake ARN. */
   readonly functionName: string;
   readonly arn: string;
-  /** The environment the function sees (no secrets: the role credentials are fixed dummies). */
+  /** The environment the function sees, its role's local credentials included (never log it). */
   readonly environment: Readonly<Record<string, string>>;
+  /** Its stand-in execution role. */
+  readonly role: FunctionRole;
   readonly handler: LambdaHandler;
   /** Thread ids of the live worker (undefined when it is not running). */
   threadId(): number | undefined;
@@ -67,6 +68,8 @@ export interface LocalFunction {
 
 export interface LocalFunctions {
   readonly functions: ReadonlyMap<string, LocalFunction>;
+  /** Every template function's stand-in role (those not started included). */
+  readonly roles: FunctionRoles;
   /** By function name, logical id or ARN. */
   get(nameOrArn: string): LocalFunction | undefined;
   /** Terminates every worker. Idempotent. */
@@ -338,7 +341,17 @@ export async function startFunctions(options: LocalFunctionsOptions): Promise<Lo
       else throw error;
     }
   }
-  if (issues.length > 0) throw new LocalStackConfigError(issues);
+  let roles = options.roles;
+  try {
+    roles ??= createFunctionRoles(template, resolution);
+  } catch (error) {
+    if (error instanceof LocalStackConfigError) issues.push(...error.issues);
+    else throw error;
+  }
+  for (const fn of definitions)
+    if (roles && !roles.get(fn.logicalId)) issues.push(`${fn.logicalId}: no stand-in role`);
+  if (issues.length > 0 || !roles) throw new LocalStackConfigError(issues);
+  const roleOf = (logicalId: string) => (roles as FunctionRoles).get(logicalId) as FunctionRole;
 
   // A build directory of our own: `npm run build` or the invoke tests writing .aws-sam/build at the
   // same moment could otherwise truncate a bundle while a worker imports it.
@@ -361,8 +374,10 @@ export async function startFunctions(options: LocalFunctionsOptions): Promise<Lo
       ...(envs.get(fn.logicalId) ?? {}),
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: FUNCTION_ROLE_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: FUNCTION_ROLE_CREDENTIALS.secretAccessKey,
+      // Its own role's key. Lambda hands out temporary credentials (with a session token); these
+      // stand-in keys are long-lived for the stack's life and have none.
+      AWS_ACCESS_KEY_ID: roleOf(fn.logicalId).accessKeyId,
+      AWS_SECRET_ACCESS_KEY: roleOf(fn.logicalId).secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: endpoints.cognitoIdentityProvider,
       AWS_ENDPOINT_URL_COGNITO_IDENTITY: endpoints.cognitoIdentity,
@@ -401,6 +416,7 @@ export async function startFunctions(options: LocalFunctionsOptions): Promise<Lo
         functionName: r.fn.logicalId,
         arn: r.arn,
         environment: Object.freeze({ ...r.environment }),
+        role: roleOf(r.fn.logicalId),
         handler: r.env.handler,
         threadId: r.env.threadId,
       },
@@ -409,6 +425,7 @@ export async function startFunctions(options: LocalFunctionsOptions): Promise<Lo
   let stopped: Promise<void> | undefined;
   return {
     functions,
+    roles,
     get(nameOrArn) {
       // `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` or the bare name.
       const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? '') : nameOrArn;

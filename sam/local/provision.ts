@@ -1,7 +1,7 @@
 /**
  * template.yaml → local resources: the user pool(s) with their custom attributes, app clients,
- * groups, tables with their indexes, the identity pool's providers and principal-tag mapping, and
- * the Cognito triggers. Everything is read from the template, so the local stack runs the real
+ * groups, tables with their indexes, the identity pool (developer provider, trusted user pools and
+ * their principal-tag mapping), and the Cognito triggers. Everything is read from the template, so the local stack runs the real
  * template, not a copy of it. Intrinsic functions are resolved against local physical ids.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -415,7 +415,11 @@ export async function provisionTables(
 /** Cognito's default mapping when `UseDefaults: true`. */
 const DEFAULT_PRINCIPAL_TAGS = { client: 'aud', username: 'sub' };
 
-/** Principal tag → claim, from the template's `AWS::Cognito::IdentityPoolPrincipalTag`. */
+/**
+ * Principal tag → claim, from the template's `AWS::Cognito::IdentityPoolPrincipalTag`: how a trusted
+ * user pool's token claims become tags. None (`{}`) for a pool of developer-authenticated identities,
+ * whose tags come with each GetOpenIdTokenForDeveloperIdentity call.
+ */
 export function principalTagMapping(template: Template): Record<string, string> {
   const [id, ...more] = resourcesOfType(template, 'AWS::Cognito::IdentityPoolPrincipalTag');
   if (more.length > 0)
@@ -432,14 +436,26 @@ export function principalTagMapping(template: Template): Record<string, string> 
     : tags;
 }
 
-/** The identity pool's trusted user pool clients (`CognitoIdentityProviders`), resolved. */
-export function identityPoolProviders(
-  template: Template,
-  ctx: LocalResolution,
-): {
-  identityPoolId: string;
-  providers: { providerName: string; clientIds: string[]; serverSideTokenCheck: boolean }[];
-} {
+/** The identity pool as the stand-in serves it, from the template's `AWS::Cognito::IdentityPool`. */
+export interface IdentityPoolConfig {
+  readonly identityPoolId: string;
+  /** `DeveloperProviderName`, resolved; absent when the pool has none. */
+  readonly developerProviderName?: string;
+  /** `CognitoIdentityProviders`, resolved: the user pools (and their clients) the pool trusts. */
+  readonly providers: readonly {
+    providerName: string;
+    clientIds: string[];
+    serverSideTokenCheck: boolean;
+  }[];
+}
+
+/**
+ * The identity pool of the template, resolved. The stand-in serves authenticated identities only: a
+ * pool with `AllowUnauthenticatedIdentities: true` is refused rather than served weaker or stronger
+ * than AWS would.
+ * @throws LocalStackConfigError listing every problem.
+ */
+export function identityPoolConfig(template: Template, ctx: LocalResolution): IdentityPoolConfig {
   const issues: string[] = [];
   const resolve = resolver(template, ctx, issues);
   const ids = resourcesOfType(template, 'AWS::Cognito::IdentityPool');
@@ -449,6 +465,15 @@ export function identityPoolProviders(
     );
   const id = ids[0] ?? '';
   const p = obj(template.Resources[id]?.Properties);
+  const guests = resolve(p.AllowUnauthenticatedIdentities, `${id}.AllowUnauthenticatedIdentities`);
+  if (guests !== 'false')
+    issues.push(
+      `${id}.AllowUnauthenticatedIdentities must be false: the local identity pool serves no unauthenticated identities`,
+    );
+  const developerProviderName =
+    p.DeveloperProviderName === undefined
+      ? undefined
+      : resolve(p.DeveloperProviderName, `${id}.DeveloperProviderName`);
   const byProvider = new Map<string, string[]>();
   const checked = new Set<string>();
   arr(p.CognitoIdentityProviders).forEach((entry, n) => {
@@ -465,6 +490,7 @@ export function identityPoolProviders(
   if (issues.length > 0) throw new LocalStackConfigError(issues);
   return {
     identityPoolId: ctx.refs[id] ?? '',
+    ...(developerProviderName === undefined ? {} : { developerProviderName }),
     providers: [...byProvider].map(([providerName, clientIds]) => ({
       providerName,
       clientIds,

@@ -1,10 +1,12 @@
 /**
  * `startLocalStack(options)`: the whole system on loopback, derived from template.yaml — cognito-local
  * with the template's user pool, client and triggers; DynamoDB Local with its tables; the isolation
- * proxy enforcing the tenant data role's policy in front of it; the identity-pool stand-in with the
- * template's principal tags; the template's functions, each in its own worker; and one local API
- * Gateway per API of the template, routes and authorizer from the functions' events and the API's
- * Auth. `npm start` (start.ts) and the integration tests both use it.
+ * proxy in front of it enforcing IAM for every principal of the stack (tenant sessions: the tenant
+ * data role's policy; each function: its own role's policy); the identity-pool stand-in with the
+ * template's developer provider, whose IAM-signed operation it authorizes against the same
+ * principals; the template's functions, each in its own worker with its own role's key; and one
+ * local API Gateway per API of the template, routes and authorizer from the functions' events and the
+ * API's Auth. `npm start` (start.ts) and the integration tests both use it.
  */
 import {
   AdminGetUserCommand,
@@ -16,6 +18,7 @@ import { type LocalStackFile, loadTemplate, type Template } from '../template.js
 import { claimPort, launchCognitoLocal } from './cognito.js';
 import { launchDynamoDbLocal } from './dynamodb.js';
 import { LocalStackConfigError, LocalStackError, LocalStackStartError } from './errors.js';
+import { createFunctionRoles, type FunctionRoles } from './function-roles.js';
 import { type LocalFunctions, startFunctions } from './functions.js';
 import {
   type LocalApi,
@@ -23,16 +26,23 @@ import {
   type LocalRoute,
   startLocalApi,
 } from './gateway/index.js';
-import { type IdentityPoolStats, startIdentityPool } from './identity-pool/index.js';
 import {
+  type IamCaller,
+  type IdentityPool,
+  type IdentityPoolStats,
+  startIdentityPool,
+} from './identity-pool/index.js';
+import {
+  createIamEvaluator,
   type IsolationDecisions,
+  type SessionInfo,
   startIsolationProxy,
   tenantRolePolicy,
 } from './isolation/index.js';
 import { startLambdaService } from './lambda-service.js';
 import {
   cognitoTriggers,
-  identityPoolProviders,
+  identityPoolConfig,
   initialRefs,
   type LocalResolution,
   principalTagMapping,
@@ -379,6 +389,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const userPoolId = ctx.refs[userPoolLogicalId as string] as string;
   const tableArn = `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${tableName}`;
   const policy = tenantRolePolicy(template, tableArn, roleLogicalId);
+  const pool = identityPoolConfig(template, ctx);
+  const roles = createFunctionRoles(template, ctx);
+  const tenantRoleName = ctx.refs[roleLogicalId] ?? roleLogicalId;
+  const tenantEvaluator = createIamEvaluator(policy);
+  /** Who signed a call to the identity pool: a function's role, or a tenant session. */
+  const iamCaller = (accessKeyId: string, identityPool: IdentityPool): IamCaller | undefined => {
+    const role = roles.byAccessKeyId(accessKeyId);
+    if (role) return role;
+    const session = identityPool.sessions.lookup(accessKeyId);
+    return (
+      session && {
+        secretAccessKey: session.secretAccessKey,
+        sessionToken: session.sessionToken,
+        expiration: session.expiration,
+        principalTags: session.principalTags,
+        evaluator: tenantEvaluator,
+        principalArn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${tenantRoleName}/CognitoIdentityCredentials`,
+        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${tenantRoleName}`,
+      }
+    );
+  };
 
   // Parts started so far, stopped in reverse order on failure or stop().
   const stoppers: { part: string; stop: () => Promise<void> }[] = [];
@@ -472,7 +503,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       } finally {
         client.destroy();
       }
-      const { identityPoolId, providers } = identityPoolProviders(template, ctx);
+      const { identityPoolId, providers, developerProviderName } = pool;
       // ServerSideTokenCheck: the stand-in asks cognito-local whether the user still stands.
       const checked = new Set(
         providers.filter((p) => p.serverSideTokenCheck).map((p) => p.providerName),
@@ -498,11 +529,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           throw error; // the stand-in answers 500: fail closed
         }
       };
-      const identityPool = await started('identity pool', () =>
+      const identityPool: IdentityPool = await started('identity pool', () =>
         startIdentityPool({
           serverSideTokenCheck,
           region,
           identityPoolId,
+          accountId: ACCOUNT_ID,
+          ...(developerProviderName === undefined ? {} : { developerProviderName }),
+          // GetOpenIdTokenForDeveloperIdentity is IAM-signed: the functions' roles (the authorizer's
+          // policy allows it) and tenant sessions (the tenant data role's does not).
+          callers: (accessKeyId) => iamCaller(accessKeyId, identityPool),
           providers: providers.map(({ serverSideTokenCheck: _checked, ...p }) => ({
             ...p,
             jwksUri: cognito.localJwksUri(p.providerName.slice(p.providerName.indexOf('/') + 1)),
@@ -526,11 +562,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const proxy = await started('isolation proxy', () =>
       startIsolationProxy({
         target: dynamodb.endpoint,
-        lookupSession: (accessKeyId) => identityPool.sessions.lookup(accessKeyId),
+        // A function's role is judged by its own policy; a tenant session by the tenant data role's.
+        lookupSession: (accessKeyId) =>
+          functionSession(roles, accessKeyId) ?? identityPool.sessions.lookup(accessKeyId),
         policy,
         region,
         accountId: ACCOUNT_ID,
-        roleName: ctx.refs[roleLogicalId] ?? roleLogicalId,
+        roleName: tenantRoleName,
         port: ports.isolation ?? 0,
         logger,
       }),
@@ -544,6 +582,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           cognitoIdentityProvider: cognito.endpoint,
           cognitoIdentity: identityPool.endpoint,
         },
+        roles,
         jwksEndpoint: cognito.endpoint,
         logger,
         ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
@@ -625,6 +664,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       identityPoolId: identityPool.identityPoolId,
       tableName,
       users,
+      functionCredentials: Object.fromEntries(
+        [...roles.roles.values()].map((r) => [
+          r.logicalId,
+          { accessKeyId: r.accessKeyId, secretAccessKey: r.secretAccessKey },
+        ]),
+      ),
     });
     let stopping: Promise<void> | undefined;
     return {
@@ -655,6 +700,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     throw error;
   }
+}
+
+/** A function's stand-in role as the isolation proxy judges it, else undefined. */
+function functionSession(roles: FunctionRoles, accessKeyId: string): SessionInfo | undefined {
+  const role = roles.byAccessKeyId(accessKeyId);
+  return (
+    role && {
+      secretAccessKey: role.secretAccessKey,
+      evaluator: role.evaluator,
+      principalArn: role.principalArn,
+      roleArn: role.roleArn,
+    }
+  );
 }
 
 function partName(port: keyof LocalStackPorts): string {

@@ -284,7 +284,10 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
       io.out(demo.text);
     }
     mkdirSync(dirname(stackFile), { recursive: true });
-    writeFileSync(stackFile, `${JSON.stringify(stack.describe(users), null, 2)}\n`);
+    // Owner-only: it holds the demo password and the functions' local role keys.
+    writeFileSync(stackFile, `${JSON.stringify(stack.describe(users), null, 2)}\n`, {
+      mode: 0o600,
+    });
     io.out('');
     io.out(`Wrote ${stackFile}. Point the AWS CLI or an SDK at the stack with:`);
     for (const line of exportLines(stack)) io.out(`  ${line}`);

@@ -1,10 +1,11 @@
 /**
  * The local stack. Its pieces first, without starting it: template → local resources (parameters,
- * intrinsic functions, pool, table, principal tags, triggers, APIs), the Lambda Invoke API, the
+ * intrinsic functions, pool, table, identity pool, triggers, APIs), the Lambda Invoke API, the
  * functions in their own workers, `npm start`'s arguments and its port-taken line, the Java check.
  * Then the whole stack on free ports: a user signs up and in through cognito-local and calls GET /me
- * on both APIs through the template's authorizer; one GetId and one GetCredentialsForIdentity serve
- * repeated calls; the table is the template's; stop() leaves no process and no port behind.
+ * on both APIs through the template's authorizer; one GetOpenIdTokenForDeveloperIdentity and one
+ * GetCredentialsForIdentity serve repeated calls; each function's key is judged by its own policy;
+ * the table is the template's; stop() leaves no process and no port behind.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +21,12 @@ import {
   InitiateAuthCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { DescribeTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchDynamoDbLocal } from '../../sam/local/dynamodb.js';
 import {
@@ -30,7 +36,6 @@ import {
   PortTakenError,
 } from '../../sam/local/errors.js';
 import {
-  FUNCTION_ROLE_CREDENTIALS,
   type LocalFunctions,
   localEnvironment,
   startFunctions,
@@ -43,7 +48,7 @@ import {
 } from '../../sam/local/lambda-service.js';
 import {
   cognitoTriggers,
-  identityPoolProviders,
+  identityPoolConfig,
   initialRefs,
   type LocalResolution,
   principalTagMapping,
@@ -141,25 +146,63 @@ describe('template → local resources', () => {
     expect(table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toContain('GSI1');
   });
 
-  it('takes the principal tags and the identity pool providers from the template', () => {
-    expect(principalTagMapping(template)).toEqual({
-      tenant_id: 'custom:tenant_id',
-      user_id: 'sub',
+  it('takes the identity pool from the template: a developer provider, no user pool trusted, no tags to map', () => {
+    const ctx = resolution();
+    expect(identityPoolConfig(template, ctx)).toEqual({
+      identityPoolId: ctx.refs.IdentityPool,
+      developerProviderName: 'login.tenantgate',
+      providers: [],
     });
-    const { providers } = identityPoolProviders(template, resolution());
-    expect(providers).toEqual([
-      {
-        providerName: 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool12345',
-        clientIds: ['client123'],
-        serverSideTokenCheck: true, // template.yaml asks for it; the stand-in then asks the pool
-      },
-    ]);
+    expect(
+      identityPoolConfig(template, resolution(template, { DeveloperProviderName: 'login.other' }))
+        .developerProviderName,
+    ).toBe('login.other');
+    expect(principalTagMapping(template)).toEqual({});
     const defaults: Template = {
       Resources: {
         Tags: { Type: 'AWS::Cognito::IdentityPoolPrincipalTag', Properties: { UseDefaults: true } },
       },
     };
     expect(principalTagMapping(defaults)).toEqual({ client: 'aud', username: 'sub' });
+  });
+
+  it('still reads a pool that trusts a user pool, and refuses one with guests', () => {
+    const withProvider: Template = {
+      Resources: {
+        ...template.Resources,
+        IdentityPool: {
+          Type: 'AWS::Cognito::IdentityPool',
+          Properties: {
+            AllowUnauthenticatedIdentities: false,
+            CognitoIdentityProviders: [
+              {
+                ClientId: { Ref: 'UserPoolClient' },
+                ProviderName: { 'Fn::GetAtt': ['UserPool', 'ProviderName'] },
+                ServerSideTokenCheck: true,
+              },
+            ],
+          },
+        },
+      },
+    };
+    expect(identityPoolConfig(withProvider, resolution()).providers).toEqual([
+      {
+        providerName: 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool12345',
+        clientIds: ['client123'],
+        serverSideTokenCheck: true,
+      },
+    ]);
+    const guests: Template = {
+      Resources: {
+        IdentityPool: {
+          Type: 'AWS::Cognito::IdentityPool',
+          Properties: { AllowUnauthenticatedIdentities: true },
+        },
+      },
+    };
+    expect(() => identityPoolConfig(guests, resolution(guests))).toThrow(
+      /AllowUnauthenticatedIdentities must be false/,
+    );
   });
 
   it('wires Cognito triggers from LambdaConfig to function names', () => {
@@ -347,10 +390,17 @@ describe('functions in their own workers', () => {
     expect(authorizer?.environment).toMatchObject({
       USER_POOL_ID: 'us-east-1_Pool12345',
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: FUNCTION_ROLE_CREDENTIALS.accessKeyId,
+      AWS_ACCESS_KEY_ID: 'LocalRoleAuthorizerFunction',
+      AWS_SECRET_ACCESS_KEY: functions.roles.get('AuthorizerFunction')?.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
       AWS_LAMBDA_FUNCTION_NAME: 'AuthorizerFunction',
     });
+    expect(authorizer?.role).toBe(functions.roles.get('AuthorizerFunction'));
+    // Each its own role's key: no two functions share credentials.
+    expect(whoami?.environment.AWS_ACCESS_KEY_ID).toBe('LocalRoleWhoAmIFunction');
+    expect(whoami?.environment.AWS_SECRET_ACCESS_KEY).not.toBe(
+      authorizer?.environment.AWS_SECRET_ACCESS_KEY,
+    );
     expect(whoami?.environment.USER_POOL_ID).toBeUndefined();
   });
 
@@ -548,7 +598,7 @@ describe('startLocalStack', () => {
     await direct.send(
       new PutItemCommand({
         TableName: stack.tableName,
-        Item: { PK: { S: 'TENANT#acme' }, SK: { S: `USER#${sub}` }, role: { S: 'admin' } },
+        Item: { PK: { S: 'CONTROL#acme' }, SK: { S: `USER#${sub}` }, role: { S: 'admin' } },
       }),
     );
     const { AuthenticationResult } = await cognito.send(
@@ -569,7 +619,7 @@ describe('startLocalStack', () => {
     }
   });
 
-  it('GET /me is 200 with the caller from the authorizer, one GetId + one GetCredentials for all calls', async () => {
+  it('GET /me is 200 with the caller from the authorizer, one developer-identity mint + one exchange for all calls', async () => {
     const before = stack.identityPoolStats();
     for (let i = 0; i < 3; i++) {
       for (const base of [stack.endpoints.restApi, stack.endpoints.httpApi]) {
@@ -582,13 +632,62 @@ describe('startLocalStack', () => {
       }
     }
     const after = stack.identityPoolStats();
-    expect(after.GetId - before.GetId).toBe(1);
+    expect(
+      after.GetOpenIdTokenForDeveloperIdentity - before.GetOpenIdTokenForDeveloperIdentity,
+    ).toBe(1);
     expect(after.GetCredentialsForIdentity - before.GetCredentialsForIdentity).toBe(1);
+    expect(after.GetId - before.GetId).toBe(0);
+    expect(after.errors).toEqual({});
     const gateways = stack.gatewayStats();
     expect(gateways.RestApi?.authorizerInvocations).toBe(1);
     expect(gateways.HttpApi?.authorizerInvocations).toBe(1);
-    // The membership check is the authorizer function's own role: passed through, not judged.
-    expect(stack.isolationDecisions().passedThrough).toBeGreaterThan(0);
+    // The membership check runs with the authorizer function's own role, judged by its policy.
+    const decisions = stack.isolationDecisions();
+    expect(
+      decisions.byPrincipal[
+        'arn:aws:sts::123456789012:assumed-role/AuthorizerFunctionRole/AuthorizerFunction'
+      ],
+    ).toBeGreaterThan(0);
+    expect(decisions.denied).toEqual({});
+  });
+
+  it("a function's own key is judged by its own policy: the authorizer may read control items, not tenant data", async () => {
+    const role = stack.functions.roles.get('AuthorizerFunction');
+    const asAuthorizer = new DynamoDBClient({
+      region: stack.region,
+      endpoint: stack.endpoints.dynamodb,
+      credentials: {
+        accessKeyId: role?.accessKeyId ?? '',
+        secretAccessKey: role?.secretAccessKey ?? '',
+      },
+      maxAttempts: 1,
+    });
+    try {
+      const key = (pk: string) => ({
+        TableName: stack.tableName,
+        Key: { PK: { S: pk }, SK: { S: `USER#${sub}` } },
+      });
+      await expect(
+        asAuthorizer.send(new GetItemCommand(key('CONTROL#acme'))),
+      ).resolves.toMatchObject({
+        Item: { role: { S: 'admin' } },
+      });
+      await expect(asAuthorizer.send(new GetItemCommand(key('TENANT#acme')))).rejects.toMatchObject(
+        {
+          name: 'AccessDeniedException',
+          message: expect.stringContaining(
+            'assumed-role/AuthorizerFunctionRole/AuthorizerFunction',
+          ),
+        },
+      );
+    } finally {
+      asAuthorizer.destroy();
+    }
+    // And the stack file lets `npm run invoke` run a function with the same key.
+    expect(stack.describe().functionCredentials?.AuthorizerFunction).toEqual({
+      accessKeyId: role?.accessKeyId,
+      secretAccessKey: role?.secretAccessKey,
+    });
   });
 
   it('stop() leaves no child process and frees every port', async () => {
