@@ -171,6 +171,13 @@ export async function invoke(options: InvokeOptions): Promise<InvokeResult> {
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
     _HANDLER: fn.handler,
     ...functionEnvironment(fn.logicalId, fn.environment, stack, envVars),
+    // Against the running stack, the function's own role key: the stack enforces its policy.
+    ...(stack?.functionCredentials?.[fn.logicalId]
+      ? {
+          AWS_ACCESS_KEY_ID: stack.functionCredentials[fn.logicalId]?.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: stack.functionCredentials[fn.logicalId]?.secretAccessKey,
+        }
+      : {}),
   };
   return new Promise((done, fail) => {
     const child = spawn(

@@ -101,6 +101,13 @@ export interface LocalStackFile {
   readonly identityPoolId: string;
   readonly tableName: string;
   readonly users: readonly { email: string; password: string; tenants: readonly string[] }[];
+  /**
+   * Each function's local role key (drawn at each start, valid only against this stack), so
+   * `npm run invoke` runs a function with its own role's permissions, as the stack does.
+   */
+  readonly functionCredentials?: Readonly<
+    Record<string, { readonly accessKeyId: string; readonly secretAccessKey: string }>
+  >;
 }
 
 export const LOCAL_STACK_FILE = join(ROOT, '.local', 'stack.json');
