@@ -88,13 +88,15 @@ export function demoClient(stack: LocalStackFile) {
       body?: unknown,
       base = stack.endpoints.restApi,
     ): Promise<{ status: number; body: Record<string, unknown> }> {
+      // fetch (like a browser) sends no body with GET or HEAD: it is dropped rather than thrown on.
+      const sent = method === 'GET' || method === 'HEAD' ? undefined : body;
       const res = await fetch(`${base}${path}`, {
         method,
         headers: {
           ...(idToken ? { authorization: `Bearer ${idToken}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(sent === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(sent === undefined ? {} : { body: JSON.stringify(sent) }),
       });
       const text = await res.text();
       let parsed: Record<string, unknown> = {};
