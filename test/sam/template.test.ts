@@ -10,11 +10,8 @@ const resources = template.Resources;
 const props = (id: string) => resources[id]?.Properties ?? {};
 
 /** CloudFormation `!Sub` text: `${!…}` keeps an IAM policy variable literal. */
-const LEADING_KEYS = [
-  'TENANT#$' + '{!aws:PrincipalTag/tenant_id}',
-  'TENANT#$' + '{!aws:PrincipalTag/tenant_id}#*',
-  'USER#$' + '{!aws:PrincipalTag/user_id}',
-];
+const TENANT_TAG = '$' + '{!aws:PrincipalTag/tenant_id}';
+const TABLE_ARN = { 'Fn::GetAtt': ['Table', 'Arn'] };
 
 describe('template.yaml', () => {
   it('every Ref, GetAtt and Sub target exists', () => {
@@ -28,7 +25,6 @@ describe('template.yaml', () => {
     // documented property or type it predates. Anything else it reports fails this test.
     const knownGaps: Record<string, string> = {
       'Globals > Function': 'Architectures (SAM Globals since 2021)',
-      'Resources > IdentityPoolPrincipalTags': 'AWS::Cognito::IdentityPoolPrincipalTag (2022)',
       'Resources > HttpApi': 'AWS::Serverless::HttpApi (2019)',
       'Resources > UserPoolClient > Properties > PreventUserExistenceErrors': 'added 2020',
       'Resources > Table > Properties > DeletionProtectionEnabled': 'added 2023',
@@ -66,17 +62,32 @@ describe('template.yaml', () => {
     expect(client.GenerateSecret).toBe(false);
   });
 
-  it('the identity pool has no guests and maps tenant_id and user_id principal tags', () => {
-    expect(props('IdentityPool').AllowUnauthenticatedIdentities).toBe(false);
-    expect(props('IdentityPoolPrincipalTags')).toMatchObject({
-      UseDefaults: false,
-      PrincipalTags: { tenant_id: 'custom:tenant_id', user_id: 'sub' },
+  it('the identity pool: developer-authenticated identities only — no user pool trusted, no guests, no claim mapping', () => {
+    const pool = props('IdentityPool');
+    expect(pool).toEqual({
+      AllowUnauthenticatedIdentities: false,
+      DeveloperProviderName: { Ref: 'DeveloperProviderName' },
+    });
+    expect(template.Parameters?.DeveloperProviderName).toMatchObject({
+      Type: 'String',
+      Default: 'login.tenantgate',
+      AllowedPattern: '^[\\w._-]{1,128}$',
+    });
+    expect(
+      Object.values(resources).filter((r) => r.Type === 'AWS::Cognito::IdentityPoolPrincipalTag'),
+    ).toEqual([]);
+    // Authenticated identities get the tenant data role; there is no unauthenticated role.
+    expect(props('IdentityPoolRoles')).toEqual({
+      IdentityPoolId: { Ref: 'IdentityPool' },
+      Roles: { authenticated: { 'Fn::GetAtt': ['TenantDataRole', 'Arn'] } },
     });
   });
 
   type Statement = {
+    Sid?: string;
     Effect: string;
     Action: string | string[];
+    Resource?: unknown;
     Condition?: Record<string, Record<string, unknown>>;
   };
   const tenantRole = props('TenantDataRole') as {
@@ -85,16 +96,53 @@ describe('template.yaml', () => {
   };
   const statements = tenantRole.Policies.flatMap((p) => p.PolicyDocument.Statement);
   const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+  const leadingKeys = (s: Statement) =>
+    (s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []) as unknown[];
 
-  it('every DynamoDB statement of the tenant role carries the LeadingKeys condition', () => {
-    const dynamo = statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.length).toBeGreaterThan(0);
-    for (const s of dynamo) {
-      const keys = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as {
-        'Fn::Sub': string;
-      }[];
-      expect(keys.map((k) => k['Fn::Sub'])).toEqual(LEADING_KEYS);
-    }
+  it('the tenant role: read-write on TENANT#<tag>[#…], read-only on CONTROL#<tag>, on the table only', () => {
+    expect(statements).toEqual([
+      {
+        Sid: 'TenantData',
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:ConditionCheckItem',
+        ],
+        Resource: TABLE_ARN,
+        Condition: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [
+              { 'Fn::Sub': `TENANT#${TENANT_TAG}` },
+              { 'Fn::Sub': `TENANT#${TENANT_TAG}#*` },
+            ],
+          },
+        },
+      },
+      {
+        Sid: 'TenantControlReadOnly',
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:Query',
+          'dynamodb:ConditionCheckItem',
+        ],
+        Resource: TABLE_ARN,
+        Condition: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [{ 'Fn::Sub': `CONTROL#${TENANT_TAG}` }],
+          },
+        },
+      },
+    ]);
+    // Nothing of USER# partitions, no index, no condition-less statement.
+    expect(JSON.stringify(statements)).not.toMatch(/USER#|index/);
   });
 
   it('no Scan and no wildcard action anywhere in the template', () => {
@@ -135,9 +183,36 @@ describe('template.yaml', () => {
     });
   });
 
-  it('the authorizer function may only GetItem on the table (membership check)', () => {
-    const policies = props('AuthorizerFunction').Policies as { Statement: Statement[] }[];
-    expect(policies.flatMap((p) => p.Statement.flatMap(actions))).toEqual(['dynamodb:GetItem']);
+  it('the authorizer alone may mint, on this pool only; it reads control partitions only', () => {
+    expect(props('AuthorizerFunction').Policies).toEqual([
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'cognito-identity:GetOpenIdTokenForDeveloperIdentity',
+            Resource: {
+              'Fn::Sub':
+                'arn:$' +
+                '{AWS::Partition}:cognito-identity:$' +
+                '{AWS::Region}:$' +
+                '{AWS::AccountId}:identitypool/$' +
+                '{IdentityPool}',
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:GetItem',
+            Resource: TABLE_ARN,
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONTROL#*'] } },
+          },
+        ],
+      },
+    ]);
+    const minters = Object.entries(resources)
+      .filter(([, r]) => JSON.stringify(r.Properties?.Policies ?? []).includes('cognito-identity:'))
+      .map(([id]) => id);
+    expect(minters).toEqual(['AuthorizerFunction']);
   });
 
   describe('the control plane', () => {
@@ -164,7 +239,7 @@ describe('template.yaml', () => {
       });
     });
 
-    it('grants each function the least it needs: no Scan, no DeleteItem, no admin call outside the control plane', () => {
+    it('grants each function the least it needs: no admin call outside the control plane, no table access for data functions', () => {
       expect(grants('TenantsFunction').sort()).toEqual(
         [
           'cognito-idp:AdminAddUserToGroup',
@@ -177,11 +252,60 @@ describe('template.yaml', () => {
           'dynamodb:UpdateItem',
         ].sort(),
       );
-      // Members, roles and aircraft touch the table only with the caller's tenant credentials.
-      expect(grants('MembersFunction').every((a) => a.startsWith('cognito-idp:Admin'))).toBe(true);
-      expect(grants('RolesFunction')).toEqual([]);
+      const controlItems = [
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ];
+      expect(
+        grants('MembersFunction')
+          .filter((a) => a.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual(controlItems);
+      expect(
+        grants('MembersFunction')
+          .filter((a) => !a.startsWith('dynamodb:'))
+          .every((a) => a.startsWith('cognito-idp:Admin')),
+      ).toBe(true);
+      expect(grants('RolesFunction').sort()).toEqual(controlItems);
+      // Aircraft and WhoAmI touch the table only with the caller's tenant credentials, if at all.
       expect(grants('AircraftFunction')).toEqual([]);
       expect(grants('WhoAmIFunction')).toEqual([]);
+    });
+
+    it('every function statement on the table is confined by LeadingKeys, and none reaches TENANT#', () => {
+      const confined: Record<string, string[]> = {};
+      for (const [id, r] of Object.entries(resources)) {
+        if (r.Type !== 'AWS::Serverless::Function') continue;
+        for (const p of (r.Properties?.Policies ?? []) as { Statement: Statement[] }[]) {
+          for (const st of p.Statement) {
+            if (!actions(st).some((a) => a.startsWith('dynamodb:'))) continue;
+            const keys = leadingKeys(st).map(String);
+            expect(keys.length, `${id}: ${JSON.stringify(st)}`).toBeGreaterThan(0);
+            expect(
+              keys.some((k) => k.startsWith('TENANT#')),
+              id,
+            ).toBe(false);
+            const onIndex = JSON.stringify(st.Resource).includes('/index/');
+            confined[`${id}${onIndex ? ' (GSI1)' : ''}`] = keys;
+          }
+        }
+      }
+      expect(confined).toEqual({
+        AuthorizerFunction: ['CONTROL#*'],
+        PostConfirmationFunction: ['USER#*'],
+        TenantsFunction: ['CONTROL#*', 'USER#*'],
+        'TenantsFunction (GSI1)': ['USER#*'],
+        MembersFunction: ['CONTROL#*'],
+        RolesFunction: ['CONTROL#*'],
+      });
+      // The only index grant is GSI1, to the tenants function.
+      expect(JSON.stringify(props('TenantsFunction').Policies)).toContain(
+        '"Fn::Sub":"$' + '{Table.Arn}/index/GSI1"',
+      );
     });
 
     it('serves every control-plane route on both APIs, tenant-less routes included in the authorizer', () => {
