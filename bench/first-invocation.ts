@@ -99,13 +99,15 @@ export const handler = async (event) => {
     const env = {
       PATH: process.env.PATH ?? '',
       AWS_REGION: stack.region,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      // The authorizer's own local role key: the stack enforces its policy (the mint needs IAM).
+      AWS_ACCESS_KEY_ID: stack.functions.roles.get('AuthorizerFunction')?.accessKeyId ?? '',
+      AWS_SECRET_ACCESS_KEY: stack.functions.roles.get('AuthorizerFunction')?.secretAccessKey ?? '',
       AWS_ENDPOINT_URL_COGNITO_IDENTITY: stack.endpoints.identityPool,
       AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
       USER_POOL_ID: stack.userPoolId,
       USER_POOL_CLIENT_IDS: stack.clientId,
       IDENTITY_POOL_ID: stack.identityPoolId,
+      DEVELOPER_PROVIDER_NAME: String(loadTemplate().Parameters?.DeveloperProviderName?.Default),
       MEMBERSHIP_CHECK: 'on',
       TABLE_NAME: stack.tableName,
       POWERTOOLS_METRICS_DISABLED: 'true',
