@@ -6,6 +6,7 @@ const base = {
   USER_POOL_ID: 'us-east-1_Pool1',
   USER_POOL_CLIENT_IDS: 'client-a, client-b',
   IDENTITY_POOL_ID: 'us-east-1:00000000-0000-0000-0000-000000000000',
+  DEVELOPER_PROVIDER_NAME: 'login.tenantgate',
 };
 
 describe('readAuthorizerConfig', () => {
@@ -14,6 +15,8 @@ describe('readAuthorizerConfig', () => {
     expect(config).toMatchObject({
       userPools: [{ userPoolId: 'us-east-1_Pool1', clientIds: ['client-a', 'client-b'] }],
       identityPoolId: base.IDENTITY_POOL_ID,
+      developerProviderName: 'login.tenantgate',
+      openIdTokenSeconds: 3600,
       mode: 'pooled',
       tenantClaim: 'custom:tenant_id',
       roleClaim: 'custom:role',
@@ -34,7 +37,7 @@ describe('readAuthorizerConfig', () => {
       TENANT_MODE: 'pooled',
       TENANT_CLAIM: 'custom:org',
       ROLE_CLAIM: 'custom:r',
-      PRINCIPAL_TAG_CLAIMS: 'custom:org,sub',
+      OPENID_TOKEN_SECONDS: '900',
       RESULT_TTL_SECONDS: '60',
       CLOCK_SKEW_SECONDS: '30',
       REFRESH_MARGIN_SECONDS: '600',
@@ -46,7 +49,7 @@ describe('readAuthorizerConfig', () => {
     });
     expect(config).toMatchObject({
       tenantClaim: 'custom:org',
-      principalTagClaims: ['custom:org', 'sub'],
+      openIdTokenSeconds: 900,
       resultTtlSeconds: 60,
       policyScope: 'method',
       hostBaseDomain: 'example.com',
@@ -58,6 +61,7 @@ describe('readAuthorizerConfig', () => {
   it('reads several pools as JSON (siloed)', () => {
     const config = readAuthorizerConfig({
       IDENTITY_POOL_ID: base.IDENTITY_POOL_ID,
+      DEVELOPER_PROVIDER_NAME: base.DEVELOPER_PROVIDER_NAME,
       TENANT_MODE: 'siloed',
       USER_POOLS: JSON.stringify([
         { userPoolId: 'us-east-1_A', clientIds: ['a'], tenantId: 'acme' },
@@ -89,6 +93,7 @@ describe('readAuthorizerConfig', () => {
       'USER_POOL_ID',
       'USER_POOL_CLIENT_IDS',
       'IDENTITY_POOL_ID',
+      'DEVELOPER_PROVIDER_NAME',
       'RESULT_TTL_SECONDS',
       'POLICY_SCOPE',
       'HOST_BASE_DOMAIN',
