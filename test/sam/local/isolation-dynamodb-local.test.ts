@@ -1,8 +1,9 @@
 /**
  * Tenant isolation end to end: template.yaml's own tenant-role policy, enforced by the proxy in front
  * of the real DynamoDB Local, driven by the real @aws-sdk/lib-dynamodb client with session
- * credentials. Own keys work in every operation; another tenant's key is AccessDeniedException and
- * nothing is written; Scan is refused; the functions' own credentials pass through.
+ * credentials. Own data keys work in every operation, the own control partition is read-only;
+ * another tenant's key, any index and any user partition are AccessDeniedException and nothing is
+ * written; Scan is refused; unknown keys pass through.
  */
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -44,7 +45,7 @@ describe('tenant isolation in front of DynamoDB Local', () => {
   let ddb: DynamoDbLocal;
   let proxy: IsolationProxy;
   let admin: DynamoDBDocumentClient; // straight to DynamoDB Local: the ground truth
-  let fn: DynamoDBDocumentClient; // the functions' own credentials, through the proxy
+  let fn: DynamoDBDocumentClient; // a key the proxy does not know (the stack's own), through it
   let a: DynamoDBDocumentClient; // tenant a, user u1
   let b: DynamoDBDocumentClient; // tenant b, user u2
   const sessions = new Map<string, SessionInfo>();
@@ -101,11 +102,27 @@ describe('tenant isolation in front of DynamoDB Local', () => {
       accountId: ACCOUNT,
     });
     admin = DynamoDBDocumentClient.from(ddb.client);
-    fn = documentClient(proxy.endpoint, { accessKeyId: 'AKIDLOCALFUNCTION', secretAccessKey: 'x' });
+    fn = documentClient(proxy.endpoint, { accessKeyId: 'local', secretAccessKey: 'local' });
     a = session('a', 'u1');
     b = session('b', 'u2');
     await admin.send(
       new PutCommand({ TableName: TABLE, Item: { PK: 'TENANT#b', SK: 'PROFILE', name: 'Beta' } }),
+    );
+    // What the control plane writes: a's membership of u1, and u1's profile.
+    await admin.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          PK: 'CONTROL#a',
+          SK: 'USER#u1',
+          role: 'pilot',
+          GSI1PK: 'USER#u1',
+          GSI1SK: 'CONTROL#a',
+        },
+      }),
+    );
+    await admin.send(
+      new PutCommand({ TableName: TABLE, Item: { PK: 'USER#u1', SK: 'PROFILE', email: 'u1@a' } }),
     );
   });
   afterAll(async () => {
@@ -114,12 +131,12 @@ describe('tenant isolation in front of DynamoDB Local', () => {
     await ddb?.stop();
   });
 
-  it("enforces the template's own tenant-role statement", () => {
+  it("enforces the template's own tenant-role statements", () => {
     expect(policy).toEqual({
       Version: '2012-10-17',
       Statement: [
         {
-          Sid: 'TenantScopedItems',
+          Sid: 'TenantData',
           Effect: 'Allow',
           Action: [
             'dynamodb:GetItem',
@@ -131,14 +148,29 @@ describe('tenant isolation in front of DynamoDB Local', () => {
             'dynamodb:BatchWriteItem',
             'dynamodb:ConditionCheckItem',
           ],
-          Resource: [TABLE_ARN, `${TABLE_ARN}/index/*`],
+          Resource: TABLE_ARN,
           Condition: {
             'ForAllValues:StringLike': {
               'dynamodb:LeadingKeys': [
                 `TENANT#\${aws:PrincipalTag/tenant_id}`,
                 `TENANT#\${aws:PrincipalTag/tenant_id}#*`,
-                `USER#\${aws:PrincipalTag/user_id}`,
               ],
+            },
+          },
+        },
+        {
+          Sid: 'TenantControlReadOnly',
+          Effect: 'Allow',
+          Action: [
+            'dynamodb:GetItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:Query',
+            'dynamodb:ConditionCheckItem',
+          ],
+          Resource: TABLE_ARN,
+          Condition: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': [`CONTROL#\${aws:PrincipalTag/tenant_id}`],
             },
           },
         },
@@ -146,13 +178,8 @@ describe('tenant isolation in front of DynamoDB Local', () => {
     });
   });
 
-  it('own-tenant put, get, update, query (table and index) and delete succeed', async () => {
-    await a.send(
-      new PutCommand({
-        TableName: TABLE,
-        Item: { PK: 'TENANT#a', SK: 'AIRCRAFT#1', GSI1PK: 'USER#u1', GSI1SK: 'TENANT#a' },
-      }),
-    );
+  it('own-tenant put, get, update, query and delete succeed, sub-partitions included', async () => {
+    await a.send(new PutCommand({ TableName: TABLE, Item: { PK: 'TENANT#a', SK: 'AIRCRAFT#1' } }));
     await a.send(new PutCommand({ TableName: TABLE, Item: { PK: 'TENANT#a#logs', SK: '1' } }));
     await a.send(
       new UpdateCommand({
@@ -178,26 +205,54 @@ describe('tenant isolation in front of DynamoDB Local', () => {
       }),
     );
     expect(q.Items?.map((i) => i.SK)).toEqual(['AIRCRAFT#1']);
-    const byUser = await a.send(
-      new QueryCommand({
-        TableName: TABLE,
-        IndexName: 'GSI1',
-        KeyConditionExpression: 'GSI1PK = :u',
-        ExpressionAttributeValues: { ':u': 'USER#u1' },
-      }),
-    );
-    expect(byUser.Items).toHaveLength(1);
     await a.send(new DeleteCommand({ TableName: TABLE, Key: { PK: 'TENANT#a#logs', SK: '1' } }));
     expect(await stored('TENANT#a#logs', '1')).toBeUndefined();
   });
 
-  it('own-tenant batches and transactions succeed', async () => {
+  it('the own control partition is readable (get, query, condition check) and never writable', async () => {
+    const member = { PK: 'CONTROL#a', SK: 'USER#u1' };
+    expect((await a.send(new GetCommand({ TableName: TABLE, Key: member }))).Item?.role).toBe(
+      'pilot',
+    );
+    const roles = await a.send(
+      new QueryCommand({
+        TableName: TABLE,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'CONTROL#a' },
+      }),
+    );
+    expect(roles.Items).toHaveLength(1);
+    expect(
+      await failure(
+        a.send(new PutCommand({ TableName: TABLE, Item: { ...member, role: 'admin' } })),
+      ),
+    ).toEqual(denied('dynamodb:PutItem'));
+    expect(
+      await failure(
+        a.send(
+          new UpdateCommand({
+            TableName: TABLE,
+            Key: member,
+            UpdateExpression: 'SET #r = :r',
+            ExpressionAttributeNames: { '#r': 'role' },
+            ExpressionAttributeValues: { ':r': 'admin' },
+          }),
+        ),
+      ),
+    ).toEqual(denied('dynamodb:UpdateItem'));
+    expect(await failure(a.send(new DeleteCommand({ TableName: TABLE, Key: member })))).toEqual(
+      denied('dynamodb:DeleteItem'),
+    );
+    expect(await stored('CONTROL#a', 'USER#u1')).toMatchObject({ ...member, role: 'pilot' });
+  });
+
+  it('own-tenant batches and transactions succeed, the role check a ConditionCheck on the control partition', async () => {
     await a.send(
       new BatchWriteCommand({
         RequestItems: {
           [TABLE]: [
             { PutRequest: { Item: { PK: 'TENANT#a', SK: 'PILOT#1' } } },
-            { PutRequest: { Item: { PK: 'USER#u1', SK: 'PREFS' } } },
+            { PutRequest: { Item: { PK: 'TENANT#a#prefs', SK: 'u1' } } },
           ],
         },
       }),
@@ -208,13 +263,32 @@ describe('tenant isolation in front of DynamoDB Local', () => {
           [TABLE]: {
             Keys: [
               { PK: 'TENANT#a', SK: 'PILOT#1' },
-              { PK: 'USER#u1', SK: 'PREFS' },
+              { PK: 'TENANT#a#prefs', SK: 'u1' },
             ],
           },
         },
       }),
     );
     expect(got.Responses?.[TABLE]).toHaveLength(2);
+    // A batch's leading keys form one multivalued context key, and ForAllValues needs one statement
+    // to cover them all: data and control items, each allowed alone, are refused together (IAM's
+    // documented set semantics; that DynamoDB evaluates a batch per table this way is inferred).
+    expect(
+      await failure(
+        a.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [TABLE]: {
+                Keys: [
+                  { PK: 'TENANT#a', SK: 'PILOT#1' },
+                  { PK: 'CONTROL#a', SK: 'USER#u1' },
+                ],
+              },
+            },
+          }),
+        ),
+      ),
+    ).toEqual(denied('dynamodb:BatchGetItem'));
     await a.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -230,11 +304,13 @@ describe('tenant isolation in front of DynamoDB Local', () => {
           {
             ConditionCheck: {
               TableName: TABLE,
-              Key: { PK: 'TENANT#a', SK: 'PILOT#1' },
-              ConditionExpression: 'attribute_exists(PK)',
+              Key: { PK: 'CONTROL#a', SK: 'USER#u1' },
+              ConditionExpression: '#r = :r',
+              ExpressionAttributeNames: { '#r': 'role' },
+              ExpressionAttributeValues: { ':r': 'pilot' },
             },
           },
-          { Delete: { TableName: TABLE, Key: { PK: 'USER#u1', SK: 'PREFS' } } },
+          { Delete: { TableName: TABLE, Key: { PK: 'TENANT#a#prefs', SK: 'u1' } } },
         ],
       }),
     );
@@ -296,6 +372,30 @@ describe('tenant isolation in front of DynamoDB Local', () => {
         ),
       ),
     ).toEqual(denied('dynamodb:Query', `${TABLE_ARN}/index/GSI1`));
+    // No index at all, not even with its own keys, and no user partition, not even its own.
+    expect(
+      await failure(
+        a.send(
+          new QueryCommand({
+            TableName: TABLE,
+            IndexName: 'GSI1',
+            KeyConditionExpression: 'GSI1PK = :u',
+            ExpressionAttributeValues: { ':u': 'USER#u1' },
+          }),
+        ),
+      ),
+    ).toEqual(denied('dynamodb:Query', `${TABLE_ARN}/index/GSI1`));
+    expect(
+      await failure(
+        a.send(new GetCommand({ TableName: TABLE, Key: { PK: 'USER#u1', SK: 'PROFILE' } })),
+      ),
+    ).toEqual(denied('dynamodb:GetItem'));
+    // Another tenant's control partition, even to read.
+    expect(
+      await failure(
+        a.send(new GetCommand({ TableName: TABLE, Key: { PK: 'CONTROL#b', SK: 'USER#u2' } })),
+      ),
+    ).toEqual(denied('dynamodb:GetItem'));
     // a tenant id that only shares a prefix
     expect(
       await failure(
@@ -370,10 +470,10 @@ describe('tenant isolation in front of DynamoDB Local', () => {
     );
   });
 
-  it("the functions' own credentials pass through untouched", async () => {
+  it('keys that are no principal of the stack (its own provisioning key) pass through untouched', async () => {
     const all = await fn.send(new ScanCommand({ TableName: TABLE }));
-    const tenants = new Set(all.Items?.map((i) => String(i.PK).split('#')[1]));
-    expect(tenants).toEqual(new Set(['a', 'b']));
+    const partitions = new Set(all.Items?.map((i) => String(i.PK).split('#')[0]));
+    expect(partitions).toEqual(new Set(['TENANT', 'CONTROL', 'USER']));
   });
 
   it('an expired session is ExpiredTokenException; a wrong secret InvalidSignatureException', async () => {
@@ -399,13 +499,13 @@ describe('tenant isolation in front of DynamoDB Local', () => {
   it('counts decisions per action', () => {
     const d = proxy.decisions();
     expect(d.denied).toEqual({
-      'dynamodb:PutItem': 2,
-      'dynamodb:GetItem': 1,
-      'dynamodb:UpdateItem': 1,
-      'dynamodb:DeleteItem': 2,
-      'dynamodb:Query': 2,
+      'dynamodb:PutItem': 3,
+      'dynamodb:GetItem': 3,
+      'dynamodb:UpdateItem': 2,
+      'dynamodb:DeleteItem': 3,
+      'dynamodb:Query': 3,
       'dynamodb:BatchWriteItem': 1,
-      'dynamodb:BatchGetItem': 1,
+      'dynamodb:BatchGetItem': 2,
       'dynamodb:Scan': 2,
     });
     expect(d.rejected).toEqual({ ExpiredTokenException: 1, InvalidSignatureException: 1 });
