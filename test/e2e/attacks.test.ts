@@ -71,10 +71,11 @@ describe("attacks with only a user's own tokens, on the local stack", () => {
     ids[who] = t.idToken;
     refresh[who] = t.refreshToken;
   };
+  // By sub: cognito-local keeps group membership under the username (the sub), not the email alias.
   const groupsOf = async (email: string) =>
     (
       await client.cognito.send(
-        new AdminListGroupsForUserCommand({ UserPoolId: stack.userPoolId, Username: email }),
+        new AdminListGroupsForUserCommand({ UserPoolId: stack.userPoolId, Username: subs[email] }),
       )
     ).Groups?.map((g) => g.GroupName) ?? [];
   const attributesOf = async (email: string) =>
@@ -176,7 +177,11 @@ describe("attacks with only a user's own tokens, on the local stack", () => {
     // Alpha: a read-only pilot, and an HR role holding members:* only.
     for (const role of [
       { roleId: 'pilot', name: 'Pilot', allow: ['aircraft:read', 'aircraft:list'] },
-      { roleId: 'hr', name: 'HR', allow: ['members:*', 'roles:*', 'aircraft:read'] },
+      {
+        roleId: 'hr',
+        name: 'HR',
+        allow: ['members:*', 'roles:*', 'aircraft:read', 'aircraft:list'],
+      },
     ])
       expect((await api('ada@alpha.example', 'POST', '/roles', role)).status).toBe(201);
     for (const [who, role] of [

@@ -41,6 +41,7 @@ import { createRoleAuthorizer, PermissionDeniedError } from 'tenantgate/tenants'
 const options: AuthorizerOptions = {
   userPools: [{ userPoolId: 'eu-west-1_AbCdEf123', clientIds: ['4h3kexample'] }],
   identityPoolId: 'eu-west-1:00000000-0000-4000-8000-000000000000',
+  developerProviderName: 'login.tenantgate',
   resultTtlSeconds: 300,
 };
 export const authorizer = createAuthorizer(options);

@@ -68,13 +68,16 @@ const expected: Record<string, { fn: string; exit: number; check: (out: unknown)
         },
       ]),
   },
-  'tenants-switch-not-in-groups.json': {
+  'tenants-switch-invalid.json': {
     fn: 'TenantsFunction',
     exit: 0,
     check: (o) =>
-      expect(api(o)).toEqual([
-        403,
-        { message: 'tenant zulu is not one of yours', reason: 'not-in-groups' },
+      expect(api(o)).toMatchObject([
+        400,
+        {
+          message: 'invalid request',
+          issues: [{ field: 'tenantId' }, { field: 'refreshToken' }],
+        },
       ]),
   },
   'members-invite-invalid.json': {
