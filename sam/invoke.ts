@@ -8,7 +8,7 @@
  * endpoints win over the env-vars file, and the pool's JWKS is fetched from cognito-local).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildFunction } from './build.js';
@@ -159,7 +159,8 @@ export async function invoke(options: InvokeOptions): Promise<InvokeResult> {
   >;
   if (options.as && stack) event = withToken(event, await idTokenFor(stack, options.as));
   const bundle = await buildFunction(fn);
-  const eventPath = join(mkdtempSync(join(tmpdir(), 'tenantgate-invoke-')), 'event.json');
+  const eventDir = mkdtempSync(join(tmpdir(), 'tenantgate-invoke-'));
+  const eventPath = join(eventDir, 'event.json');
   writeFileSync(eventPath, JSON.stringify(event));
   const exportName = fn.handler.slice(fn.handler.lastIndexOf('.') + 1);
   const env = {
@@ -209,8 +210,16 @@ export async function invoke(options: InvokeOptions): Promise<InvokeResult> {
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    child.on('error', fail);
-    child.on('close', (code) => done({ exitCode: code ?? 1, stdout, stderr }));
+    // The event file is ours alone: remove it however the run ends (it may hold a live ID token).
+    const cleanUp = () => rmSync(eventDir, { recursive: true, force: true });
+    child.on('error', (error) => {
+      cleanUp();
+      fail(error);
+    });
+    child.on('close', (code) => {
+      cleanUp();
+      done({ exitCode: code ?? 1, stdout, stderr });
+    });
   });
 }
 
