@@ -20,6 +20,7 @@
  */
 import type { IamPolicyDocument, IamStatement } from '../local/isolation/index.js';
 import {
+  anchoredFields,
   equalsFormula,
   isLikeModeled,
   likeFormula,
@@ -28,6 +29,7 @@ import {
   resolvePieces,
   type Token,
   tokenize,
+  type Value,
   type Variables,
 } from './patterns.js';
 import { and, FALSE, implies, not, or, type Term, TRUE } from './smt.js';
@@ -63,7 +65,8 @@ export interface SymbolicResource {
 export interface KeySlot {
   /** Boolean: the slot holds a member of the set. */
   readonly present: Term;
-  readonly value: Term;
+  /** The key, by its `#`-separated fields (patterns.ts). */
+  readonly value: Value;
 }
 
 export interface PolicyFormula {
@@ -283,7 +286,7 @@ function valueTest(
   base: Exclude<Base, 'Null'>,
   values: readonly string[],
   scope: Scope,
-): ((v: Term) => Term) | 'no-match' | 'unmodeled' {
+): ((v: Value) => Term) | 'no-match' | 'unmodeled' {
   const negated = base.startsWith('StringNot');
   const like = base.endsWith('Like');
   const patterns: Piece[][] = [];
@@ -311,7 +314,7 @@ function valueTest(
 function setFormula(
   op: Operator,
   value: KeyValue,
-  holds: (v: Term) => Term,
+  holds: (v: Value) => Term,
   negated: boolean,
   scope: Scope,
   where: string,
@@ -364,4 +367,25 @@ export function leadingKeySlots(policy: IamPolicyDocument): number {
     }
   }
   return slots;
+}
+
+/**
+ * How many `#`-separated fields key slots expose: the deepest field any `dynamodb:LeadingKeys`
+ * pattern of the policy compares before its first wildcard (see `KeyFields` in patterns.ts).
+ */
+export function leadingKeyFields(policy: IamPolicyDocument): number {
+  let fields = 1;
+  const variables = policy.Version === POLICY_VERSION;
+  for (const s of many(policy.Statement)) {
+    for (const keys of Object.values(s.Condition ?? {})) {
+      for (const [key, values] of Object.entries(keys ?? {})) {
+        if (key.toLowerCase() !== LEADING_KEYS) continue;
+        for (const v of many(values)) {
+          const tokens = tokenize(String(v), variables);
+          if (tokens) fields = Math.max(fields, anchoredFields(tokens));
+        }
+      }
+    }
+  }
+  return fields;
 }

@@ -5,18 +5,19 @@
  */
 import type { IamPolicyDocument } from '../local/isolation/index.js';
 import { ProofError } from './errors.js';
-import { leadingKeySlots } from './iam-encoding.js';
+import { leadingKeyFields, leadingKeySlots } from './iam-encoding.js';
 import {
   type Counterexample,
   ISOLATION_PROPERTIES,
   type IsolationProperty,
+  PROPERTY_KEY_FIELDS,
   type ProofContext,
   Query,
 } from './properties.js';
 import { openSolver, type SmtSolver } from './solver.js';
 
 export { ProofError } from './errors.js';
-export { leadingKeySlots } from './iam-encoding.js';
+export { leadingKeyFields, leadingKeySlots } from './iam-encoding.js';
 export {
   type ConcreteRequest,
   type Counterexample,
@@ -24,12 +25,18 @@ export {
   type IsolationProperty,
   KEYED_ACTIONS,
   READ_ACTIONS,
-  TENANT_ALPHABET_REGEX,
   TENANT_TAG,
+  tenantAlphabet,
   USER_TAG,
   WRITE_ACTIONS,
 } from './properties.js';
 export { openSolver, type SmtSolver } from './solver.js';
+
+/**
+ * The table ARN the policy's `!GetAtt Table.Arn` is resolved to for the proof. A stand-in: the policy
+ * names the table only through that reference, so no account, region or table name changes the result.
+ */
+export const PROOF_TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/tenantgate-Table';
 
 export interface PropertyResult {
   readonly id: string;
@@ -80,6 +87,7 @@ export async function proveTenantIsolation(
     policy,
     tableArn: options.tableArn,
     slots: leadingKeySlots(policy),
+    keyFields: Math.max(PROPERTY_KEY_FIELDS, leadingKeyFields(policy)),
   };
   const approximations = new Set<string>();
   const results: PropertyResult[] = [];
@@ -89,7 +97,7 @@ export async function proveTenantIsolation(
       const query = new Query();
       const decode = property.build(query, context);
       for (const a of query.approximations) approximations.add(a);
-      const answer = await solver.check(query.script(), query.names, options.timeoutMs);
+      const answer = await solver.check(query.script(), options.timeoutMs);
       if (answer.status === 'unknown')
         throw new ProofError(`Z3 could not decide "${property.id}": ${answer.reason ?? 'unknown'}`);
       results.push({

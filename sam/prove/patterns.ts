@@ -3,22 +3,25 @@
  * (exactly one character), `StringEquals`' literal text, and policy variables (`${aws:PrincipalTag/x}`)
  * whose value is a symbolic string.
  *
- * Z3's string solver decides ground regular expressions well, but not much beyond, and the encoding
- * is shaped by what it answers in seconds rather than never (all measured here, z3-solver 5.2):
+ * Z3's string solver decides ground regular expressions and simple word equations well, but not much
+ * beyond, and this encoding is shaped by what it answered in seconds rather than never (z3-solver 5.2,
+ * measured here):
  * - a variable inside a regular expression (`(str.to_re tag)`) ran for over ten minutes;
  * - `"TENANT#"++a++"#"++x = "TENANT#"++b++"#"++y` with `a`, `b` free of `#` and `a ≠ b` — the heart of
- *   "no key is shared by two tenants" — timed out, and so did every mix of `str.prefixof` with an
- *   equation under a disjunction;
- * - the same questions asked over the value's `#`-separated *fields* (`str.indexof` of each `#`,
- *   `str.substr` between them) answer in about a second: two tenants reaching one key must equal the
- *   same field of it, which is plain congruence.
+ *   "no key is shared by two tenants" — timed out, as did `str.prefixof` mixed with equations;
+ * - fields cut out of an opaque key with `str.indexof`/`str.substr` proved quickly but took tens of
+ *   seconds, or timed out, to *find* counterexamples.
  *
- * So a pattern is matched field by field while it is anchored (no wildcard yet) and its variables are
- * known to hold no `#` (the tenant alphabet, the user-id assumption); the rest, from the field where a
- * wildcard or another variable appears, is matched as a glob: split at its `*`s, the first segment a
- * prefix, the last a suffix, the ones between found left to right with `str.indexof` (leftmost
- * placement is complete). Every formula is a function of the value — no existential positions — so it
- * stays exact under negation (Deny, NotAction, `StringNotLike`, a property's "outside the partitions").
+ * So a DynamoDB key is not an opaque string here: it is declared by its `#`-separated fields
+ * (`KeyFields`: the number of separators, the first fields — each free of `#` — and the rest). Any
+ * string has exactly one such form, so nothing is lost; and a pattern anchored at the start (no
+ * wildcard yet) whose variables hold no `#` (the tenant alphabet, the user-id assumption) becomes
+ * equations between fields and pattern parts: two tenants reaching one key must equal the same field.
+ * From the field where a wildcard (or a variable that may hold `#`) appears, the rest is matched as a
+ * glob: split at its `*`s, the first segment a prefix, the last a suffix, the ones between found left
+ * to right with `str.indexof` (leftmost placement is complete). Every formula is a function of the
+ * value — no existential positions — so it stays exact under negation (Deny, NotAction,
+ * `StringNotLike`, a property's "outside the partitions").
  */
 import { and, plus, str, type Term, TRUE } from './smt.js';
 
@@ -35,9 +38,6 @@ export type Piece =
   | { readonly kind: 'term'; readonly term: Term; readonly separatorFree?: boolean }
   | { readonly kind: 'star' }
   | { readonly kind: 'one' };
-
-/** The field separator of the table's keys (`TENANT#<t>#…`); tenant ids never contain it. */
-export const SEPARATOR = '#';
 
 /**
  * What a policy variable stands for: a symbolic string, a key the request never carries (the
@@ -114,6 +114,63 @@ export function resolvePieces(
   return pieces;
 }
 
+/** The field separator of the table's keys (`TENANT#<t>#…`); tenant ids never contain it. */
+export const SEPARATOR = '#';
+
+/**
+ * A key by its `#`-separated fields: `separators` (Int, capped at `fields.length`) says how many
+ * there are; with fewer than `fields.length` the key is `fields[0]#…#fields[separators]`, with as many
+ * it is `fields[0]#…#fields[last]#rest`. Fields hold no `#`; `rest` is any string. Unused fields and
+ * `rest` are empty, so equal keys have equal parts.
+ */
+export interface KeyFields {
+  readonly separators: Term;
+  readonly fields: readonly Term[];
+  readonly rest: Term;
+}
+
+/**
+ * Strings without the separator, as a ground regular expression. Z3 takes this far better than
+ * `(not (str.contains f "#"))`, which needed seconds to accept one 30-character constant.
+ */
+export const SEPARATOR_FREE_REGEX =
+  '(re.* (re.union (re.range "\\u{0}" "\\u{22}") (re.range "\\u{24}" "\\u{2ffff}")))';
+
+/** What a pattern is matched against: a string term, or a key by its fields. */
+export type Value = Term | KeyFields;
+
+/** The constraints that make `key` the field form of one string (see `KeyFields`). */
+export function keyFieldsConstraints(key: KeyFields): Term[] {
+  const depth = key.fields.length;
+  return [
+    `(<= 0 ${key.separators} ${depth})`,
+    ...key.fields.map((f) => `(str.in_re ${f} ${SEPARATOR_FREE_REGEX})`),
+    ...key.fields.slice(1).map((f, i) => `(=> (< ${key.separators} ${i + 1}) (= ${f} ""))`),
+    `(=> (< ${key.separators} ${depth}) (= ${key.rest} ""))`,
+  ];
+}
+
+/** The key from field `from` on, as one string term (`from` 0: the whole key). */
+export function keyFrom(key: KeyFields, from: number): Term {
+  const depth = key.fields.length;
+  const join = (parts: Term[]) =>
+    parts.length === 1 ? (parts[0] as Term) : `(str.++ ${parts.join(' "#" ')})`;
+  let term = join([...key.fields.slice(from), key.rest]);
+  for (let n = depth - 1; n >= from; n--)
+    term = `(ite (= ${key.separators} ${n}) ${join(key.fields.slice(from, n + 1) as Term[])} ${term})`;
+  return term;
+}
+
+/** The deepest field a pattern compares before its first wildcard: how many fields keys need. */
+export function anchoredFields(tokens: readonly Token[]): number {
+  let separators = 0;
+  for (const t of tokens) {
+    if (t.kind === 'star' || t.kind === 'one') break;
+    if (t.kind === 'text') separators += t.text.split(SEPARATOR).length - 1;
+  }
+  return separators + 1;
+}
+
 /** A `*`-free run of pieces: its length and the formula "it sits at `offset` of `value`". */
 function lengthOf(segment: readonly Piece[]): Term {
   return plus(
@@ -159,30 +216,43 @@ export function isLikeModeled(pieces: readonly Piece[]): boolean {
  * `value` matches the `StringLike` pattern. Returns `undefined` for the one shape this encoding does
  * not cover: a `?` in a segment between two `*`s (no leftmost `str.indexof` for it).
  */
-export function likeFormula(value: Term, pieces: readonly Piece[]): Term | undefined {
+export function likeFormula(value: Value, pieces: readonly Piece[]): Term | undefined {
+  if (typeof value === 'string') return globFormula(value, pieces);
+  const depth = value.fields.length;
   const units = splitSeparators(pieces);
   const parts: Term[] = [];
   let field = 0;
   let current: Piece[] = [];
   for (const [i, u] of units.entries()) {
-    if (u === SEPARATOR_UNIT && current.every(isFieldPiece)) {
-      parts.push(`(>= ${separatorAt(value, field + 1)} 0)`);
-      parts.push(`(= ${fieldUpTo(value, field)} ${concat(current)})`);
+    if (u !== SEPARATOR_UNIT && isFieldPiece(u)) {
+      current.push(u);
+      continue;
+    }
+    if (u === SEPARATOR_UNIT && field + 1 < depth) {
+      parts.push(
+        `(>= ${value.separators} ${field + 1})`,
+        `(= ${value.fields[field]} ${concat(current)})`,
+      );
       field++;
       current = [];
-    } else if (u !== SEPARATOR_UNIT && isFieldPiece(u)) current.push(u);
-    else {
-      // A wildcard or a variable that may hold `#`: the rest, from this field's start, as a glob.
-      const rest = [...current, ...units.slice(i).map(asPiece)];
-      const glob = globFormula(field === 0 ? value : restFrom(value, field), rest);
-      return glob === undefined ? undefined : and(...parts, glob);
+      continue;
     }
+    const tail = units.slice(i);
+    if (u !== SEPARATOR_UNIT && u.kind === 'star' && tail.length === 1) {
+      // A trailing `*`: the field starts with the separator-free text before it; the rest is free.
+      const prefix = current.length
+        ? `(str.prefixof ${concat(current)} ${value.fields[field]})`
+        : TRUE;
+      return and(...parts, prefix);
+    }
+    // A wildcard, a variable that may hold `#`, or deeper than the fields: the rest as a glob.
+    const glob = globFormula(keyFrom(value, field), [...current, ...tail.map(asPiece)]);
+    return glob === undefined ? undefined : and(...parts, glob);
   }
-  if (field === 0) return `(= ${value} ${concat(current)})`;
   return and(
     ...parts,
-    `(< ${separatorAt(value, field + 1)} 0)`,
-    `(= ${restFrom(value, field)} ${concat(current)})`,
+    `(= ${value.separators} ${field})`,
+    `(= ${value.fields[field]} ${concat(current)})`,
   );
 }
 
@@ -206,27 +276,6 @@ const asPiece = (u: Unit): Piece => (u === SEPARATOR_UNIT ? { kind: 'text', text
 /** Literal text, or a variable known to hold no separator: what a field can be compared with. */
 const isFieldPiece = (p: Piece): boolean =>
   p.kind === 'text' || (p.kind === 'term' && p.separatorFree === true);
-
-/** Position of the value's n-th separator (n ≥ 1), or -1. Meaningful when the (n-1)-th exists. */
-function separatorAt(value: Term, n: number): Term {
-  const from = n === 1 ? '0' : `(+ ${separatorAt(value, n - 1)} 1)`;
-  return `(str.indexof ${value} ${str(SEPARATOR)} ${from})`;
-}
-
-const fieldStart = (value: Term, field: number): Term =>
-  field === 0 ? '0' : `(+ ${separatorAt(value, field)} 1)`;
-
-/** The value's field `field`, when a separator follows it. */
-function fieldUpTo(value: Term, field: number): Term {
-  const start = fieldStart(value, field);
-  return `(str.substr ${value} ${start} (- ${separatorAt(value, field + 1)} ${start}))`;
-}
-
-/** The value from field `field` to its end. */
-function restFrom(value: Term, field: number): Term {
-  const start = fieldStart(value, field);
-  return `(str.substr ${value} ${start} (- (str.len ${value}) ${start}))`;
-}
 
 /** `value` matches the glob (`*`, `?`); undefined for a `?` between two `*`s. */
 function globFormula(value: Term, pieces: readonly Piece[]): Term | undefined {
@@ -270,7 +319,7 @@ function globFormula(value: Term, pieces: readonly Piece[]): Term | undefined {
 const hasOne = (segment: readonly Piece[]) => segment.some((p) => p.kind === 'one');
 
 /** `value` equals the pattern read literally (`StringEquals`: `*` and `?` are plain characters). */
-export function equalsFormula(value: Term, pieces: readonly Piece[]): Term {
+export function equalsFormula(value: Value, pieces: readonly Piece[]): Term {
   const literal = pieces.map(
     (p): Piece =>
       p.kind === 'star'

@@ -8,9 +8,7 @@
  */
 import { tenantRolePolicy } from '../local/isolation/index.js';
 import { loadTemplate, TEMPLATE_PATH } from '../template.js';
-import { type ProofReport, proveTenantIsolation } from './index.js';
-
-export const PROOF_TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/tenantgate-Table';
+import { PROOF_TABLE_ARN, type ProofReport, proveTenantIsolation } from './index.js';
 
 /** The report as text: one line per property, the counterexample under a violated one. */
 export function formatReport(report: ProofReport): string {
