@@ -14,6 +14,7 @@ import {
   type ProofContext,
   Query,
 } from './properties.js';
+import { int, type ModelValue, str } from './smt.js';
 import { openSolver, type SmtSolver } from './solver.js';
 
 export { ProofError } from './errors.js';
@@ -68,6 +69,8 @@ export interface ProveOptions {
   readonly solver?: SmtSolver;
   /** Per property. Default 60 s. */
   readonly timeoutMs?: number;
+  /** Make counterexamples readable (see `readable`). Default true. */
+  readonly readable?: boolean;
   /** Clock for the timings; default `performance.now`. */
   readonly now?: () => number;
 }
@@ -97,9 +100,11 @@ export async function proveTenantIsolation(
       const query = new Query();
       const decode = property.build(query, context);
       for (const a of query.approximations) approximations.add(a);
-      const answer = await solver.check(query.script(), options.timeoutMs);
+      let answer = await solver.check(query.script(), options.timeoutMs);
       if (answer.status === 'unknown')
         throw new ProofError(`Z3 could not decide "${property.id}": ${answer.reason ?? 'unknown'}`);
+      if (answer.status === 'sat' && answer.values && options.readable !== false)
+        answer = { ...answer, values: await readable(solver, query, answer.values) };
       results.push({
         id: property.id,
         statement: property.statement,
@@ -121,3 +126,27 @@ export async function proveTenantIsolation(
     proven: results.every((r) => r.status === 'proven'),
   };
 }
+
+/**
+ * Z3's models favour characters like `\u{0}`. Replace every character outside printable ASCII (and
+ * the space) by `x`, and keep the result only if the query still holds with every constant fixed to
+ * it — a quick concrete check; otherwise the model as Z3 gave it.
+ */
+async function readable(
+  solver: SmtSolver,
+  query: Query,
+  values: ReadonlyMap<string, ModelValue>,
+): Promise<ReadonlyMap<string, ModelValue>> {
+  const pretty = new Map(
+    [...values].map(([name, v]) => [
+      name,
+      typeof v === 'string' ? v.replace(/[^\x21-\x7e]/gu, 'x') : v,
+    ]),
+  );
+  const fixed = [...pretty].map(([name, v]) => `(assert (= ${name} ${literal(v)}))`);
+  const check = await solver.check([query.script(), ...fixed].join('\n'), 10_000);
+  return check.status === 'sat' ? pretty : values;
+}
+
+const literal = (v: ModelValue) =>
+  typeof v === 'string' ? str(v) : typeof v === 'number' ? int(v) : String(v);

@@ -169,26 +169,21 @@ function declareKey(q: Query, name: string, depth: number): KeyFields {
 }
 
 /**
- * Key slots; `keyed`: slot 0 is present, and only the Batch actions may carry more. `first`: slot 0
- * holds this key (declared once for two requests that share it).
+ * Key slots: a keyed item action carries at least one key (slot 0), and only the Batch actions
+ * more than one; any other action any set, empty included. `first`: slot 0 holds this key (declared
+ * once for two requests that share it).
  */
-function keySlots(
-  q: Query,
-  name: string,
-  ctx: ProofContext,
-  action: Term,
-  keyed: boolean,
-  first?: KeyFields,
-) {
+function keySlots(q: Query, name: string, ctx: ProofContext, action: Term, first?: KeyFields) {
   const list = Array.from({ length: ctx.slots }, (_, i) => ({
     present: q.declare(`${name}_in${i}`, 'Bool'),
     value: i === 0 && first ? first : declareKey(q, `${name}_key${i}`, ctx.keyFields),
   }));
-  if (keyed) {
-    q.assert(list[0]?.present as Term);
-    const single = not(oneOf(action, BATCH_ACTIONS));
-    for (const s of list.slice(1)) q.assert(`(=> ${single} (not ${s.present}))`);
-  }
+  q.assert(`(=> ${oneOf(action, KEYED_ACTIONS)} ${list[0]?.present})`);
+  const single = oneOf(
+    action,
+    KEYED_ACTIONS.filter((a) => !BATCH_ACTIONS.includes(a)),
+  );
+  for (const s of list.slice(1)) q.assert(`(=> ${single} (not ${s.present}))`);
   return list;
 }
 
@@ -205,7 +200,7 @@ function keyedRequest(
   return {
     action,
     resource: { star: FALSE, segments: arnParts(ctx.tableArn).map(str) },
-    leadingKeys: keySlots(q, name, ctx, action, true, first),
+    leadingKeys: keySlots(q, name, ctx, action, first),
     principalTags: p.tags,
   };
 }
@@ -220,7 +215,7 @@ function anyRequest(q: Query, name: string, p: Principal, ctx: ProofContext): Sy
   return {
     action,
     resource: { star, segments },
-    leadingKeys: keySlots(q, name, ctx, action, false),
+    leadingKeys: keySlots(q, name, ctx, action),
     principalTags: p.tags,
   };
 }
@@ -263,8 +258,16 @@ function concrete(values: ReadonlyMap<string, ModelValue>, r: SymbolicRequest): 
   };
 }
 
-const show = (r: ConcreteRequest) =>
-  `${r.principalTags[TENANT_TAG] === undefined ? 'a principal without tenant tag' : `tenant ${JSON.stringify(r.principalTags[TENANT_TAG])}`} is allowed ${r.action} on ${r.resource}${r.leadingKeys ? ` with leading keys ${JSON.stringify(r.leadingKeys)}` : ' without leading keys'}`;
+/** "tenant "a" (user "u") is allowed dynamodb:GetItem on <arn> with leading keys […]". */
+function show(r: ConcreteRequest): string {
+  const tenant = r.principalTags[TENANT_TAG];
+  const who =
+    tenant === undefined ? 'a principal without tenant tag' : `tenant ${JSON.stringify(tenant)}`;
+  const keys = r.leadingKeys
+    ? `with leading keys ${JSON.stringify(r.leadingKeys)}`
+    : 'without leading keys';
+  return `${who} (user ${JSON.stringify(r.principalTags[USER_TAG])}) is allowed ${r.action} on ${r.resource} ${keys}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The properties.

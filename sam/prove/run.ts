@@ -33,7 +33,9 @@ export function formatReport(report: ProofReport): string {
 
 async function main(): Promise<number> {
   const policy = tenantRolePolicy(loadTemplate(), PROOF_TABLE_ARN);
-  console.log(`tenant isolation of TenantDataRole (${TEMPLATE_PATH}), Z3 ${await z3Version()}`);
+  console.log(
+    `tenant isolation of TenantDataRole (${TEMPLATE_PATH}), ${await z3Version()}, Node ${process.version}`,
+  );
   const report = await proveTenantIsolation(policy, { tableArn: PROOF_TABLE_ARN });
   console.log(formatReport(report));
   return report.proven ? 0 : 1;
