@@ -37,9 +37,11 @@ export interface SmtSolver {
 
 type Z3Api = Awaited<ReturnType<typeof init>>['Z3'];
 
-/** Start Z3 (~0.3–1 s: the WASM module is compiled once per process). */
+/** Start Z3 (about 1–2 s: the WASM module compiles once per process, and a worker thread starts). */
 export async function openSolver(): Promise<SmtSolver> {
   const { Z3, em } = await init();
+  // The first check starts Z3's worker thread (about a second): pay it here, not in a property's time.
+  await check(Z3, '(declare-const warm Bool)', 10_000);
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
   return {
