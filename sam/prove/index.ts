@@ -76,13 +76,17 @@ export interface ProveOptions {
 }
 
 /**
- * Check each isolation property of `policy`. Throws `ProofError` when Z3 cannot decide one
- * (`unknown`, e.g. a timeout): that is neither a proof nor a counterexample.
+ * Check each isolation property of `policy`. Throws `ProofError` for invalid options, and when Z3
+ * cannot decide a property (`unknown`, e.g. a timeout): that is neither a proof nor a counterexample.
  */
 export async function proveTenantIsolation(
   policy: IamPolicyDocument,
   options: ProveOptions,
 ): Promise<ProofReport> {
+  if (options.tableArn.split(':').length < 6 || !options.tableArn.startsWith('arn:'))
+    throw new ProofError(`tableArn must be an ARN, got ${JSON.stringify(options.tableArn)}`);
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
+    throw new ProofError(`timeoutMs must be positive, got ${options.timeoutMs}`);
   const now = options.now ?? (() => performance.now());
   const started = now();
   const solver = options.solver ?? (await openSolver());

@@ -21,7 +21,9 @@ import {
   KEYED_ACTIONS,
   openSolver,
   PROOF_TABLE_ARN,
+  ProofError,
   type ProofReport,
+  type ProveOptions,
   proveTenantIsolation,
   type SmtSolver,
   TENANT_TAG,
@@ -53,7 +55,8 @@ const options = {
     return solver;
   },
 };
-const prove = (policy: IamPolicyDocument) => proveTenantIsolation(policy, options);
+const prove = (policy: IamPolicyDocument, extra: Partial<ProveOptions> = {}) =>
+  proveTenantIsolation(policy, { ...options, ...extra });
 
 const judge = (policy: IamPolicyDocument, r: ConcreteRequest) =>
   evaluateIamPolicy(policy, {
@@ -88,6 +91,13 @@ describe('the tenant role of template.yaml', () => {
     expect(report.approximations).toEqual([]);
     // Only ForAllValues in Allow statements: one key per request loses no counterexample.
     expect(report.leadingKeySlots).toBe(1);
+  });
+
+  it('refuses options it cannot prove with, before starting Z3', async () => {
+    await expect(proveTenantIsolation(template, { tableArn: 'tenantgate-Table' })).rejects.toThrow(
+      ProofError,
+    );
+    await expect(prove(template, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
   });
 
   it("models the authorizer's tenant alphabet", () => {
