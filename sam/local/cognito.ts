@@ -91,6 +91,8 @@ export interface CognitoLauncher {
   readonly issuerDomain: string;
   /** The Node process (under its watchdog). */
   readonly pid: number | undefined;
+  /** Its database directory (`<cwd>/.cognito/db`): clients, pools and users as JSON files. */
+  readonly dataDir: string;
   /** Where cognito-local serves a pool's JWKS. */
   localJwksUri(userPoolId: string): string;
   /** Stop the process and remove its data directory. Idempotent. */
@@ -267,6 +269,7 @@ export async function launchCognitoLocal(
     region,
     issuerDomain,
     pid: child.pid,
+    dataDir: db,
     localJwksUri,
     stop,
   };

@@ -55,6 +55,7 @@ import {
   tableDefinitions,
   userPoolSeeds,
 } from './provision.js';
+import { startUserPoolFront, type UserPoolFrontStats } from './user-pool/index.js';
 
 /** The local stack's ports; each 0 (default) picks a free one. */
 export interface LocalStackPorts {
@@ -120,6 +121,8 @@ export interface LocalStack extends LocalStackFile {
   /** The description alone, as `.local/stack.json` holds it (with `users` filled in by the caller). */
   describe(users?: LocalStackFile['users']): LocalStackFile;
   identityPoolStats(): IdentityPoolStats;
+  /** Calls the user-pool front received and what it refused itself. */
+  userPoolStats(): UserPoolFrontStats;
   resetIdentityPoolStats(): void;
   /** By API logical id. */
   gatewayStats(): Readonly<Record<string, LocalApiStats>>;
@@ -482,11 +485,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           logger,
         }),
       );
+      // cognito-local on a free loopback port of its own: clients only ever get the front's.
       const cognito = await started('cognito-local', () =>
         launchCognitoLocal({
           pools: seeds,
-          port: ports.cognito ?? 0,
-          portFlag: PORT_FLAGS.cognito,
+          port: 0,
           lambda: { endpoint: lambda.endpoint, triggers },
         }),
       );
@@ -503,6 +506,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       } finally {
         client.destroy();
       }
+      const userPool = await started('user pool', () =>
+        startUserPoolFront({
+          target: cognito.endpoint,
+          dataDir: cognito.dataDir,
+          port: ports.cognito ?? 0,
+          logger,
+        }),
+      );
       const { identityPoolId, providers, developerProviderName } = pool;
       // ServerSideTokenCheck: the stand-in asks cognito-local whether the user still stands.
       const checked = new Set(
@@ -541,7 +552,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           callers: (accessKeyId) => iamCaller(accessKeyId, identityPool),
           providers: providers.map(({ serverSideTokenCheck: _checked, ...p }) => ({
             ...p,
-            jwksUri: cognito.localJwksUri(p.providerName.slice(p.providerName.indexOf('/') + 1)),
+            jwksUri: `${userPool.endpoint}/${p.providerName.slice(p.providerName.indexOf('/') + 1)}/.well-known/jwks.json`,
           })),
           principalTags,
           ...(options.credentialsTtlSeconds === undefined
@@ -551,13 +562,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           logger,
         }),
       );
-      return { lambda, cognito, identityPool };
+      return { lambda, cognito, userPool, identityPool };
     })();
     const settled = await Promise.allSettled([dynamoPart, cognitoPart]);
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failure) throw failure.reason;
     const dynamodb = await dynamoPart;
-    const { lambda, cognito, identityPool } = await cognitoPart;
+    const { lambda, cognito, userPool, identityPool } = await cognitoPart;
 
     const proxy = await started('isolation proxy', () =>
       startIsolationProxy({
@@ -579,11 +590,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         resolution: ctx,
         endpoints: {
           dynamodb: proxy.endpoint,
-          cognitoIdentityProvider: cognito.endpoint,
+          cognitoIdentityProvider: userPool.endpoint,
           cognitoIdentity: identityPool.endpoint,
         },
         roles,
-        jwksEndpoint: cognito.endpoint,
+        jwksEndpoint: userPool.endpoint,
         logger,
         ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
       }),
@@ -653,7 +664,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const describe = (users: LocalStackFile['users'] = []): LocalStackFile => ({
       region,
       endpoints: {
-        userPool: cognito.endpoint,
+        userPool: userPool.endpoint,
         identityPool: identityPool.endpoint,
         dynamodb: proxy.endpoint,
         restApi,
@@ -684,6 +695,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions: fns,
       describe,
       identityPoolStats: () => identityPool.stats(),
+      userPoolStats: () => userPool.stats(),
       resetIdentityPoolStats: () => identityPool.resetStats(),
       gatewayStats: () => Object.fromEntries(apis.map((a) => [a.logicalId, a.stats()])),
       isolationDecisions: () => proxy.decisions(),
@@ -719,7 +731,7 @@ function partName(port: keyof LocalStackPorts): string {
   return {
     restApi: 'REST API gateway',
     httpApi: 'HTTP API gateway',
-    cognito: 'cognito-local',
+    cognito: 'user pool',
     identityPool: 'identity pool',
     lambda: 'Lambda service',
     dynamodb: 'DynamoDB Local',

@@ -1,0 +1,19 @@
+/**
+ * The local user pool's front door (`startUserPoolFront`): cognito-local behind it, Cognito's
+ * behaviour in front where cognito-local differs or is weaker than AWS.
+ */
+export { UNAUTHORIZED_ATTRIBUTE_MESSAGE } from './attributes.js';
+export { cognitoLocalData, type UserPoolData } from './data.js';
+export {
+  CognitoErrorType,
+  CognitoServiceError,
+  UserPoolDataError,
+  UserPoolFrontConfigError,
+  UserPoolFrontError,
+} from './errors.js';
+export {
+  startUserPoolFront,
+  type UserPoolFront,
+  type UserPoolFrontOptions,
+  type UserPoolFrontStats,
+} from './server.js';
