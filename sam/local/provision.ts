@@ -10,6 +10,8 @@ import {
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   type ExplicitAuthFlowsType,
+  type PreventUserExistenceErrorTypes,
+  type TimeUnitsType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   type AttributeDefinition,
@@ -311,6 +313,43 @@ export function cognitoTriggers(template: Template): Record<string, string> {
   return triggers;
 }
 
+/**
+ * An app client's token lifetimes: the template's, else Cognito's defaults — ID and access tokens
+ * 1 hour, refresh tokens 30 days (CloudFormation's units: hours, hours, days). Always explicit,
+ * because cognito-local's own defaults are 24 hours and 7 days.
+ */
+export function tokenValidity(
+  p: Record<string, unknown>,
+  resolve: (value: unknown, at: string) => string | undefined,
+): {
+  AccessTokenValidity: number;
+  IdTokenValidity: number;
+  RefreshTokenValidity: number;
+  TokenValidityUnits: {
+    AccessToken: TimeUnitsType;
+    IdToken: TimeUnitsType;
+    RefreshToken: TimeUnitsType;
+  };
+} {
+  const units = obj(p.TokenValidityUnits);
+  const unit = (name: string, fallback: TimeUnitsType) =>
+    (units[name] === undefined
+      ? fallback
+      : resolve(units[name], `TokenValidityUnits.${name}`)) as TimeUnitsType;
+  const value = (name: string, fallback: number) =>
+    p[name] === undefined ? fallback : Number(resolve(p[name], name));
+  return {
+    AccessTokenValidity: value('AccessTokenValidity', 1),
+    IdTokenValidity: value('IdTokenValidity', 1),
+    RefreshTokenValidity: value('RefreshTokenValidity', 30),
+    TokenValidityUnits: {
+      AccessToken: unit('AccessToken', 'hours'),
+      IdToken: unit('IdToken', 'hours'),
+      RefreshToken: unit('RefreshToken', 'days'),
+    },
+  };
+}
+
 /** Create the template's app clients and groups in cognito-local; records client ids in `ctx.refs`. */
 export async function provisionUserPools(
   client: CognitoIdentityProviderClient,
@@ -333,6 +372,15 @@ export async function provisionUserPools(
         ...(p.ReadAttributes ? { ReadAttributes: list(p.ReadAttributes) } : {}),
         ...(p.WriteAttributes ? { WriteAttributes: list(p.WriteAttributes) } : {}),
         GenerateSecret: p.GenerateSecret === true || p.GenerateSecret === 'true',
+        ...(p.PreventUserExistenceErrors
+          ? {
+              PreventUserExistenceErrors: resolve(
+                p.PreventUserExistenceErrors,
+                `${id}.PreventUserExistenceErrors`,
+              ) as PreventUserExistenceErrorTypes,
+            }
+          : {}),
+        ...tokenValidity(p, (v, at) => resolve(v, `${id}.${at}`)),
       },
     };
   });

@@ -40,6 +40,8 @@ export interface UserPoolFrontOptions {
   readonly logger?: Logger;
   /** Replaces the reader of `dataDir` (tests). */
   readonly data?: UserPoolData;
+  /** Milliseconds since the epoch (session lifetimes). Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** Calls per operation, and the front's own refusals by exception name. */
@@ -87,7 +89,7 @@ export async function startUserPoolFront(options: UserPoolFrontOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const upstream = createUpstream(new URL(options.target));
   const data = options.data ?? cognitoLocalData(options.dataDir);
-  const operations = createOperations({ upstream, data });
+  const operations = createOperations({ upstream, data, now: options.now ?? Date.now });
   const calls: Record<string, number> = {};
   const refused: Record<string, number> = {};
 

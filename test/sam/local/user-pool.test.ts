@@ -5,10 +5,12 @@
  */
 import {
   AdminConfirmSignUpCommand,
+  AdminCreateUserCommand,
   AdminUpdateUserAttributesCommand,
   type CognitoIdentityProviderClient,
   DeleteUserAttributesCommand,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
   SignUpCommand,
   UpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -20,9 +22,11 @@ const PASSWORD = 'Passw0rd!local';
 
 let pool: FrontedUserPool;
 let user: CognitoIdentityProviderClient;
+/** Added to the front's clock: sessions expire without waiting. */
+let skewMs = 0;
 
 beforeAll(async () => {
-  pool = await startFrontedUserPool();
+  pool = await startFrontedUserPool({ front: { now: () => Date.now() + skewMs } });
   // A browser user has no AWS credentials: the SDK sends these public operations unsigned anyway.
   user = pool.client();
 }, 60_000);
@@ -168,6 +172,98 @@ describe("the app client's WriteAttributes (template: [email])", () => {
       ).toEqual({ name: 'NotAuthorizedException', message: 'Invalid Access Token' });
     }
     expect((await pool.attributes(email))?.['custom:role']).toBeUndefined();
+  });
+});
+
+describe('authentication sessions', () => {
+  const TEMPORARY = 'Temp0rary!pass';
+  const NEW = 'N3w-password!';
+  const invited = async (email: string) => {
+    await pool.admin.send(
+      new AdminCreateUserCommand({
+        UserPoolId: pool.userPoolId,
+        Username: email,
+        TemporaryPassword: TEMPORARY,
+        MessageAction: 'SUPPRESS',
+        UserAttributes: [{ Name: 'email', Value: email }],
+      }),
+    );
+  };
+  const signIn = (email: string, password: string) =>
+    user.send(
+      new InitiateAuthCommand({
+        ClientId: pool.clientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: email, PASSWORD: password },
+      }),
+    );
+  const newPassword = (email: string, session: string | undefined) =>
+    user.send(
+      new RespondToAuthChallengeCommand({
+        ClientId: pool.clientId,
+        ChallengeName: 'NEW_PASSWORD_REQUIRED',
+        Session: session,
+        ChallengeResponses: { USERNAME: email, NEW_PASSWORD: NEW },
+      }),
+    );
+
+  it('a NEW_PASSWORD_REQUIRED answer with a made-up session is refused; no password changes', async () => {
+    await invited('invitee@example.com');
+    await confirmedUser('established@example.com');
+    for (const victim of ['invitee@example.com', 'established@example.com']) {
+      expect(await refusal(newPassword(victim, 'made-up-session'))).toEqual({
+        name: 'NotAuthorizedException',
+        message: 'Invalid session for the user.',
+      });
+      expect((await refusal(signIn(victim, NEW))).name).not.toBe('resolved');
+    }
+    expect((await signIn('established@example.com', PASSWORD)).AuthenticationResult).toBeDefined();
+  });
+
+  it("an invitee's first sign-in needs the temporary password; wrong passwords and unknown users get Cognito's one answer", async () => {
+    await invited('invited-too@example.com');
+    await confirmedUser('known@example.com');
+    const incorrect = {
+      name: 'NotAuthorizedException',
+      message: 'Incorrect username or password.',
+    };
+    // cognito-local handed out a NEW_PASSWORD_REQUIRED session for any password here.
+    expect(await refusal(signIn('invited-too@example.com', 'Wr0ng!password'))).toEqual(incorrect);
+    // cognito-local: InvalidPasswordException.
+    expect(await refusal(signIn('known@example.com', 'Wr0ng!password'))).toEqual(incorrect);
+    // PreventUserExistenceErrors: ENABLED (template): no hint that the user does not exist.
+    expect(await refusal(signIn('nobody@example.com', 'Wr0ng!password'))).toEqual(incorrect);
+    expect((await signIn('invited-too@example.com', TEMPORARY)).ChallengeName).toBe(
+      'NEW_PASSWORD_REQUIRED',
+    );
+  });
+
+  it("a session is good for its own user only, once, and for 3 minutes (Cognito's default)", async () => {
+    await invited('first@example.com');
+    await invited('second@example.com');
+    const first = await signIn('first@example.com', TEMPORARY);
+    expect(first.ChallengeName).toBe('NEW_PASSWORD_REQUIRED');
+    // Another user's session does not open this account.
+    expect(await refusal(newPassword('second@example.com', first.Session))).toEqual({
+      name: 'NotAuthorizedException',
+      message: 'Invalid session for the user.',
+    });
+    const done = await newPassword('first@example.com', first.Session);
+    expect(done.AuthenticationResult?.IdToken).toBeDefined();
+    expect(await refusal(newPassword('first@example.com', first.Session))).toEqual({
+      name: 'NotAuthorizedException',
+      message: 'Invalid session for the user.',
+    });
+    const second = await signIn('second@example.com', TEMPORARY);
+    skewMs = 3 * 60_000;
+    try {
+      expect(await refusal(newPassword('second@example.com', second.Session))).toEqual({
+        name: 'NotAuthorizedException',
+        message: 'Invalid session for the user, session is expired.',
+      });
+    } finally {
+      skewMs = 0;
+    }
   });
 });
 
