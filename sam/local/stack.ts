@@ -314,6 +314,22 @@ export function apiDefinitions(template: Template, ctx: LocalResolution): ApiDef
   return definitions;
 }
 
+/** The stack's own access key: provisioning, the demo seed and tests sign with it. */
+export const STACK_CREDENTIALS = Object.freeze({ accessKeyId: 'local', secretAccessKey: 'local' });
+
+/**
+ * Who may make the user pool's IAM-authorized calls (`Admin*`, …): the stack itself and the
+ * functions' roles (each its own key) — in AWS, the principals the template grants `cognito-idp:*`
+ * actions to. Tenants' identity-pool credentials are not among them (the tenant data role grants no
+ * cognito-idp action). One small function, so a change of the functions' keys is one change here.
+ */
+export function iamSecrets(roles: FunctionRoles): (accessKeyId: string) => string | undefined {
+  return (accessKeyId) =>
+    accessKeyId === STACK_CREDENTIALS.accessKeyId
+      ? STACK_CREDENTIALS.secretAccessKey
+      : roles.byAccessKeyId(accessKeyId)?.secretAccessKey;
+}
+
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ACCOUNT_ID = '123456789012';
@@ -510,6 +526,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         startUserPoolFront({
           target: cognito.endpoint,
           dataDir: cognito.dataDir,
+          region,
+          secretFor: iamSecrets(roles),
           port: ports.cognito ?? 0,
           logger,
         }),

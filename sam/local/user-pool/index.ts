@@ -11,6 +11,8 @@ export {
   UserPoolFrontConfigError,
   UserPoolFrontError,
 } from './errors.js';
+export { type SecretLookup, SIGNING_SERVICE } from './iam.js';
+export { PUBLIC_OPERATIONS } from './protocol.js';
 export {
   startUserPoolFront,
   type UserPoolFront,

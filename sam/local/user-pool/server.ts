@@ -16,10 +16,12 @@ import {
   UserPoolFrontConfigError,
   UserPoolFrontError,
 } from './errors.js';
+import { assertSigned, type SecretLookup } from './iam.js';
 import { type Call, createOperations } from './operations.js';
 import {
   errorResponse,
   operationOf,
+  PUBLIC_OPERATIONS,
   parseJsonObject,
   readBody,
   type WireResponse,
@@ -32,6 +34,13 @@ export interface UserPoolFrontOptions {
   readonly target: string;
   /** cognito-local's database directory (`<its cwd>/.cognito/db`), read for clients, pools, users. */
   readonly dataDir: string;
+  /** The pool's region: the SigV4 credential scope of IAM-authorized calls. */
+  readonly region: string;
+  /**
+   * The secret of an access key allowed to make IAM-authorized calls (`Admin*`, …), else
+   * undefined. The local stack passes its own keys and the functions' role key.
+   */
+  readonly secretFor: SecretLookup;
   /** Default 0: a free port. */
   readonly port?: number;
   /** A loopback address. Default `127.0.0.1`. */
@@ -68,6 +77,11 @@ function optionIssues(options: UserPoolFrontOptions): string[] {
   } catch {
     issues.push(`target must be a URL, got ${JSON.stringify(options.target)}`);
   }
+  if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(String(options.region)))
+    issues.push(`region must look like us-east-1, got ${JSON.stringify(options.region)}`);
+  if (typeof options.secretFor !== 'function') issues.push('secretFor must be a function');
+  if (options.now !== undefined && typeof options.now !== 'function')
+    issues.push('now must be a function');
   if (typeof options.dataDir !== 'string' || options.dataDir === '')
     issues.push('dataDir must be cognito-local’s database directory');
   const port = options.port;
@@ -89,7 +103,8 @@ export async function startUserPoolFront(options: UserPoolFrontOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const upstream = createUpstream(new URL(options.target));
   const data = options.data ?? cognitoLocalData(options.dataDir);
-  const operations = createOperations({ upstream, data, now: options.now ?? Date.now });
+  const now = options.now ?? Date.now;
+  const operations = createOperations({ upstream, data, now });
   const calls: Record<string, number> = {};
   const refused: Record<string, number> = {};
 
@@ -104,6 +119,9 @@ export async function startUserPoolFront(options: UserPoolFrontOptions): Promise
     if (operation === undefined)
       return upstream.relay(req.method ?? 'GET', req.url ?? '/', req.headers, body);
     calls[operation] = (calls[operation] ?? 0) + 1;
+    // Authentication comes first in AWS too: an unsigned Admin* call is refused unparsed.
+    if (!PUBLIC_OPERATIONS.has(operation))
+      assertSigned(req, body, { region: options.region, now: now(), secretFor: options.secretFor });
     const call: Call = {
       operation,
       input: parseJsonObject(body),

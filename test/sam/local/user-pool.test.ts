@@ -267,6 +267,79 @@ describe('authentication sessions', () => {
   });
 });
 
+describe('IAM-authorized operations need SigV4 by a key the stack knows', () => {
+  /** An awsJson call as a browser would send it: no Authorization header. */
+  const unsigned = async (operation: string, input: unknown) => {
+    const res = await fetch(pool.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
+      },
+      body: JSON.stringify(input),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('an unsigned Admin* call is MissingAuthenticationTokenException and changes nothing', async () => {
+    const email = 'unsigned-target@example.com';
+    await signUp(email);
+    for (const [operation, input] of [
+      ['AdminConfirmSignUp', { UserPoolId: pool.userPoolId, Username: email }],
+      [
+        'AdminUpdateUserAttributes',
+        {
+          UserPoolId: pool.userPoolId,
+          Username: email,
+          UserAttributes: [{ Name: 'custom:tenant_id', Value: 'acme' }],
+        },
+      ],
+      ['AdminGetUser', { UserPoolId: pool.userPoolId, Username: email }],
+      ['ListUsers', { UserPoolId: pool.userPoolId }],
+    ] as const) {
+      expect(await unsigned(operation, input)).toEqual({
+        status: 400,
+        body: {
+          __type: 'MissingAuthenticationTokenException',
+          message: 'Missing Authentication Token',
+        },
+      });
+    }
+    const attributes = await pool.attributes(email);
+    expect(attributes?.['custom:tenant_id']).toBeUndefined();
+  });
+
+  it('an unknown key is UnrecognizedClientException, a wrong secret InvalidSignatureException', async () => {
+    const email = 'signed-target@example.com';
+    await signUp(email);
+    const update = new AdminUpdateUserAttributesCommand({
+      UserPoolId: pool.userPoolId,
+      Username: email,
+      UserAttributes: [{ Name: 'custom:role', Value: 'admin' }],
+    });
+    const stranger = pool.client({ accessKeyId: 'ASIASTRANGER', secretAccessKey: 'whatever' });
+    expect(await refusal(stranger.send(update))).toEqual({
+      name: 'UnrecognizedClientException',
+      message: 'The security token included in the request is invalid.',
+    });
+    const wrongSecret = pool.client({ accessKeyId: 'local', secretAccessKey: 'not-local' });
+    expect((await refusal(wrongSecret.send(update))).name).toBe('InvalidSignatureException');
+    expect((await pool.attributes(email))?.['custom:role']).toBeUndefined();
+    await pool.admin.send(update);
+    expect((await pool.attributes(email))?.['custom:role']).toBe('admin');
+  });
+
+  it('public operations stay unsigned', async () => {
+    const res = await unsigned('SignUp', {
+      ClientId: pool.clientId,
+      Username: 'unsigned-signup@example.com',
+      Password: PASSWORD,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.UserSub).toEqual(expect.any(String));
+  });
+});
+
 describe('the front', () => {
   it("serves cognito-local's JWKS and counts what it refused", async () => {
     const res = await fetch(`${pool.endpoint}/${pool.userPoolId}/.well-known/jwks.json`);
