@@ -63,6 +63,8 @@ export interface UserPoolData {
   pool(poolId: string): Promise<StoredPoolOptions | undefined>;
   /** A user by username, `sub` or (pools with email as username) email — cognito-local's lookup. */
   user(poolId: string, username: string): Promise<StoredUser | undefined>;
+  /** The user a refresh token was issued to and not revoked, or undefined. */
+  userOfRefreshToken(poolId: string, refreshToken: string): Promise<StoredUser | undefined>;
 }
 
 const POOL_ID = /^[\w-]+_[0-9A-Za-z]+$/;
@@ -124,6 +126,10 @@ export function cognitoLocalData(dbDir: string, wait: Sleep = sleep): UserPoolDa
           (aliases.includes('email') && attribute(u, 'email') === username) ||
           (aliases.includes('phone_number') && attribute(u, 'phone_number') === username),
       );
+    },
+    async userOfRefreshToken(poolId, refreshToken) {
+      const users = ((await poolFile(poolId))?.Users ?? {}) as Record<string, StoredUser>;
+      return Object.values(users).find((u) => u.RefreshTokens?.includes(refreshToken));
     },
   };
 }
