@@ -6,10 +6,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { assertWritable } from './attributes.js';
 import { createAuthFlows } from './auth.js';
 import type { StoredClient, UserPoolData } from './data.js';
-import { CognitoErrorType, CognitoServiceError } from './errors.js';
+import { CognitoErrorType, CognitoServiceError, UserPoolFrontError } from './errors.js';
 import { attributeListMember, stringMember, type WireResponse } from './protocol.js';
 import type { RandomBytes } from './srp.js';
-import { jwtPayload } from './tokens.js';
+import { createAccessTokenVerifier, type JsonWebKeySet } from './tokens.js';
 import type { Upstream } from './upstream.js';
 
 /** One awsJson call the front received. */
@@ -46,14 +46,27 @@ export function createOperations(ctx: OperationsContext) {
     return client;
   };
 
-  /** The app client an access token was issued to; a token that names none is refused. */
+  const accessTokens = createAccessTokenVerifier({
+    now: ctx.now,
+    async jwks(userPoolId) {
+      const answer = await upstream.relay(
+        'GET',
+        `/${encodeURIComponent(userPoolId)}/.well-known/jwks.json`,
+        {},
+        Buffer.alloc(0),
+      );
+      if (answer.status !== 200 || !Array.isArray(answer.json?.keys))
+        throw new UserPoolFrontError(`cognito-local served no JWKS (${answer.status})`);
+      return answer.json as unknown as JsonWebKeySet;
+    },
+  });
+  const verifyAccessToken = (token: string | undefined) =>
+    accessTokens.verify(token, async (clientId) => (await data.client(clientId))?.UserPoolId);
+
+  /** The app client a valid access token was issued to. */
   const clientOfAccessToken = async (token: string | undefined): Promise<StoredClient> => {
-    const claims = jwtPayload(token);
-    const clientId = typeof claims?.client_id === 'string' ? claims.client_id : undefined;
-    const client = clientId === undefined ? undefined : await data.client(clientId);
-    if (!client || claims?.token_use !== 'access')
-      throw new CognitoServiceError(CognitoErrorType.notAuthorized, 'Invalid Access Token');
-    return client;
+    const claims = await verifyAccessToken(token);
+    return clientNamed(claims.client_id as string);
   };
 
   const auth = createAuthFlows({ ...ctx, clientNamed });
@@ -90,11 +103,16 @@ export function createOperations(ctx: OperationsContext) {
   };
 
   return {
-    handle(call: Call): Promise<WireResponse> {
+    async handle(call: Call): Promise<WireResponse> {
       const handler = Object.hasOwn(handlers, call.operation)
         ? handlers[call.operation]
         : undefined;
-      return handler ? handler(call) : relay(call);
+      if (handler) return handler(call);
+      // Every other operation a user calls with an access token (GetUser, DeleteUser,
+      // ChangePassword, VerifyUserAttribute, …): the token verified before cognito-local reads it.
+      if (call.input.AccessToken !== undefined)
+        await verifyAccessToken(stringMember(call.input, 'AccessToken'));
+      return relay(call);
     },
   };
 }

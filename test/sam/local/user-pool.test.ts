@@ -9,6 +9,8 @@ import {
   AdminUpdateUserAttributesCommand,
   type CognitoIdentityProviderClient,
   DeleteUserAttributesCommand,
+  DeleteUserCommand,
+  GetUserCommand,
   InitiateAuthCommand,
   RespondToAuthChallengeCommand,
   SignUpCommand,
@@ -172,6 +174,48 @@ describe("the app client's WriteAttributes (template: [email])", () => {
       ).toEqual({ name: 'NotAuthorizedException', message: 'Invalid Access Token' });
     }
     expect((await pool.attributes(email))?.['custom:role']).toBeUndefined();
+  });
+});
+
+describe('access tokens are verified before cognito-local reads them', () => {
+  /** The token with `changes` applied to its claims, the original signature kept. */
+  const edited = (token: string, changes: Record<string, unknown>) => {
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const body = Buffer.from(JSON.stringify({ ...claims, ...changes })).toString('base64url');
+    return [header, body, signature].join('.');
+  };
+
+  it('an edited sub cannot read or delete another user (cognito-local only decoded the token)', async () => {
+    const victim = await confirmedUser('victim@example.com');
+    const { accessToken } = await confirmedUser('attacker@example.com');
+    const forged = edited(accessToken, { sub: victim.sub, username: victim.sub });
+    const invalid = { name: 'NotAuthorizedException', message: 'Invalid Access Token' };
+    expect(await refusal(user.send(new GetUserCommand({ AccessToken: forged })))).toEqual(invalid);
+    expect(await refusal(user.send(new DeleteUserCommand({ AccessToken: forged })))).toEqual(
+      invalid,
+    );
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${forged.split('.')[1]}.`;
+    expect(await refusal(user.send(new DeleteUserCommand({ AccessToken: unsigned })))).toEqual(
+      invalid,
+    );
+    expect(await pool.attributes('victim@example.com')).toBeDefined();
+    // The attacker's own token still works.
+    const me = await user.send(new GetUserCommand({ AccessToken: accessToken }));
+    expect(me.UserAttributes?.find((a) => a.Name === 'email')?.Value).toBe('attacker@example.com');
+  });
+
+  it("an expired access token is refused with Cognito's message", async () => {
+    const { accessToken } = await confirmedUser('expires@example.com');
+    skewMs = 3601_000;
+    try {
+      expect(await refusal(user.send(new GetUserCommand({ AccessToken: accessToken })))).toEqual({
+        name: 'NotAuthorizedException',
+        message: 'Access Token has expired',
+      });
+    } finally {
+      skewMs = 0;
+    }
   });
 });
 
