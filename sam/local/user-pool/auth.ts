@@ -16,6 +16,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { StoredClient, StoredUser, UserPoolData } from './data.js';
 import { CognitoErrorType, CognitoServiceError } from './errors.js';
+import { assertPasswordConforms } from './passwords.js';
 import { jsonResponse, stringMapMember, stringMember, type WireResponse } from './protocol.js';
 import { createSessionStore, INVALID_SESSION } from './sessions.js';
 import {
@@ -293,9 +294,17 @@ export function createAuthFlows(ctx: AuthContext) {
     const challengeName = stringMember(call.input, 'ChallengeName') ?? '';
     const session = stringMember(call.input, 'Session');
     const pending = sessions.get(session, client.ClientId, challengeName);
-    const named = stringMapMember(call.input, 'ChallengeResponses').USERNAME;
-    const user = named === undefined ? undefined : await data.user(pending.userPoolId, named);
+    const responses = stringMapMember(call.input, 'ChallengeResponses');
+    const user =
+      responses.USERNAME === undefined
+        ? undefined
+        : await data.user(pending.userPoolId, responses.USERNAME);
     if (user?.Username !== pending.username) throw notAuthorized(INVALID_SESSION);
+    if (challengeName === 'NEW_PASSWORD_REQUIRED')
+      assertPasswordConforms(
+        responses.NEW_PASSWORD,
+        (await data.pool(pending.userPoolId))?.Policies?.PasswordPolicy,
+      );
     const answer = await call.relay();
     if (answer.status === 200) {
       sessions.forget(session as string);

@@ -2,6 +2,7 @@
  * The local user pool's front door (`startUserPoolFront`): cognito-local behind it, Cognito's
  * behaviour in front where cognito-local differs or is weaker than AWS.
  */
+export { maskDestination, type UserPoolMessage } from './accounts.js';
 export { UNAUTHORIZED_ATTRIBUTE_MESSAGE } from './attributes.js';
 export { cognitoLocalData, type UserPoolData } from './data.js';
 export {
@@ -12,6 +13,7 @@ export {
   UserPoolFrontError,
 } from './errors.js';
 export { type SecretLookup, SIGNING_SERVICE } from './iam.js';
+export { DEFAULT_PASSWORD_POLICY, passwordViolation } from './passwords.js';
 export { PUBLIC_OPERATIONS } from './protocol.js';
 export {
   startUserPoolFront,

@@ -3,6 +3,7 @@
  * An operation not listed here is relayed untouched.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { createAccountOperations, type UserPoolMessage } from './accounts.js';
 import { assertWritable } from './attributes.js';
 import { createAuthFlows } from './auth.js';
 import type { StoredClient, UserPoolData } from './data.js';
@@ -27,6 +28,8 @@ export interface OperationsContext {
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   readonly randomBytes?: RandomBytes;
+  /** Each code or temporary password the pool "sends". */
+  readonly onMessage?: (message: UserPoolMessage) => void;
 }
 
 type Handler = (call: Call) => Promise<WireResponse>;
@@ -63,13 +66,14 @@ export function createOperations(ctx: OperationsContext) {
   const verifyAccessToken = (token: string | undefined) =>
     accessTokens.verify(token, async (clientId) => (await data.client(clientId))?.UserPoolId);
 
-  /** The app client a valid access token was issued to. */
-  const clientOfAccessToken = async (token: string | undefined): Promise<StoredClient> => {
+  /** The app client a valid access token was issued to, and the token's claims. */
+  const clientOfAccessToken = async (token: string | undefined) => {
     const claims = await verifyAccessToken(token);
-    return clientNamed(claims.client_id as string);
+    return { client: await clientNamed(claims.client_id as string), claims };
   };
 
   const auth = createAuthFlows({ ...ctx, clientNamed });
+  const accounts = createAccountOperations({ ...ctx, clientNamed, clientOfAccessToken });
   const authCall = (call: Call) => ({ input: call.input, relay: () => relay(call) });
 
   const handlers: Record<string, Handler> = {
@@ -78,24 +82,32 @@ export function createOperations(ctx: OperationsContext) {
     RespondToAuthChallenge: (call) => auth.RespondToAuthChallenge(authCall(call)),
     AdminRespondToAuthChallenge: (call) => auth.AdminRespondToAuthChallenge(authCall(call)),
     GetTokensFromRefreshToken: (call) => auth.GetTokensFromRefreshToken(authCall(call)),
+    ConfirmSignUp: (call) => accounts.ConfirmSignUp(authCall(call)),
+    ForgotPassword: (call) => accounts.ForgotPassword(authCall(call)),
+    ConfirmForgotPassword: (call) => accounts.ConfirmForgotPassword(authCall(call)),
+    ChangePassword: (call) => accounts.ChangePassword(authCall(call)),
+    AdminSetUserPassword: (call) => accounts.AdminSetUserPassword(authCall(call)),
+    AdminCreateUser: (call) => accounts.AdminCreateUser(authCall(call)),
+    GetUserAttributeVerificationCode: (call) =>
+      accounts.GetUserAttributeVerificationCode(authCall(call)),
     async SignUp(call) {
       const client = await clientNamed(stringMember(call.input, 'ClientId'));
       assertWritable(
         client,
         attributeListMember(call.input, 'UserAttributes').map((a) => a.Name),
       );
-      return relay(call);
+      return accounts.SignUp(authCall(call), client);
     },
     async UpdateUserAttributes(call) {
-      const client = await clientOfAccessToken(stringMember(call.input, 'AccessToken'));
+      const { client, claims } = await clientOfAccessToken(stringMember(call.input, 'AccessToken'));
       assertWritable(
         client,
         attributeListMember(call.input, 'UserAttributes').map((a) => a.Name),
       );
-      return relay(call);
+      return accounts.UpdateUserAttributes(authCall(call), client, String(claims.sub));
     },
     async DeleteUserAttributes(call) {
-      const client = await clientOfAccessToken(stringMember(call.input, 'AccessToken'));
+      const { client } = await clientOfAccessToken(stringMember(call.input, 'AccessToken'));
       const names = call.input.UserAttributeNames;
       assertWritable(client, Array.isArray(names) ? names.map(String) : []);
       return relay(call);

@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../../authorizer/index.js';
+import type { UserPoolMessage } from './accounts.js';
 import { cognitoLocalData, type UserPoolData } from './data.js';
 import {
   CognitoErrorType,
@@ -49,6 +50,11 @@ export interface UserPoolFrontOptions {
   readonly logger?: Logger;
   /** Replaces the reader of `dataDir` (tests). */
   readonly data?: UserPoolData;
+  /**
+   * Each confirmation code, reset code, verification code or temporary password the pool "sends"
+   * (cognito-local prints them to an output nobody reads). Default: dropped.
+   */
+  readonly onMessage?: (message: UserPoolMessage) => void;
   /** Milliseconds since the epoch (session lifetimes). Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -104,7 +110,12 @@ export async function startUserPoolFront(options: UserPoolFrontOptions): Promise
   const upstream = createUpstream(new URL(options.target));
   const data = options.data ?? cognitoLocalData(options.dataDir);
   const now = options.now ?? Date.now;
-  const operations = createOperations({ upstream, data, now });
+  const operations = createOperations({
+    upstream,
+    data,
+    now,
+    ...(options.onMessage ? { onMessage: options.onMessage } : {}),
+  });
   const calls: Record<string, number> = {};
   const refused: Record<string, number> = {};
 

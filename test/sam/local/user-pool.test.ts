@@ -6,10 +6,15 @@
 import {
   AdminConfirmSignUpCommand,
   AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
   AdminUpdateUserAttributesCommand,
+  ChangePasswordCommand,
   type CognitoIdentityProviderClient,
+  ConfirmForgotPasswordCommand,
+  ConfirmSignUpCommand,
   DeleteUserAttributesCommand,
   DeleteUserCommand,
+  ForgotPasswordCommand,
   GetUserCommand,
   InitiateAuthCommand,
   RespondToAuthChallengeCommand,
@@ -17,7 +22,10 @@ import {
   UpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNAUTHORIZED_ATTRIBUTE_MESSAGE } from '../../../sam/local/user-pool/index.js';
+import {
+  UNAUTHORIZED_ATTRIBUTE_MESSAGE,
+  type UserPoolMessage,
+} from '../../../sam/local/user-pool/index.js';
 import { type FrontedUserPool, startFrontedUserPool } from '../../fixtures/user-pool.js';
 
 const PASSWORD = 'Passw0rd!local';
@@ -27,8 +35,15 @@ let user: CognitoIdentityProviderClient;
 /** Added to the front's clock: sessions expire without waiting. */
 let skewMs = 0;
 
+/** What the pool "sent": codes and temporary passwords. */
+const sent: UserPoolMessage[] = [];
+const lastCode = (email: string, kind: UserPoolMessage['kind']) =>
+  sent.filter((m) => m.email === email && m.kind === kind).at(-1)?.code;
+
 beforeAll(async () => {
-  pool = await startFrontedUserPool({ front: { now: () => Date.now() + skewMs } });
+  pool = await startFrontedUserPool({
+    front: { now: () => Date.now() + skewMs, onMessage: (m) => sent.push(m) },
+  });
   // A browser user has no AWS credentials: the SDK sends these public operations unsigned anyway.
   user = pool.client();
 }, 60_000);
@@ -381,6 +396,205 @@ describe('IAM-authorized operations need SigV4 by a key the stack knows', () => 
     });
     expect(res.status).toBe(200);
     expect(res.body.UserSub).toEqual(expect.any(String));
+  });
+});
+
+describe('accounts: the password policy, codes and confirmation as Cognito keeps them', () => {
+  const policy = (violation: string) => ({
+    name: 'InvalidPasswordException',
+    message: `Password did not conform with policy: ${violation}`,
+  });
+  const signUpWith = (email: string, password: string) =>
+    user.send(
+      new SignUpCommand({
+        ClientId: pool.clientId,
+        Username: email,
+        Password: password,
+        UserAttributes: [{ Name: 'email', Value: email }],
+      }),
+    );
+
+  it("the pool's password policy (Cognito's default: 8, upper, lower, number, symbol) on every password", async () => {
+    expect(await refusal(signUpWith('weak@example.com', 'abc'))).toEqual(
+      policy('Password not long enough'),
+    );
+    expect(await refusal(signUpWith('weak@example.com', 'lowercase1!'))).toEqual(
+      policy('Password must have uppercase characters'),
+    );
+    expect(await refusal(signUpWith('weak@example.com', 'UPPERCASE1!'))).toEqual(
+      policy('Password must have lowercase characters'),
+    );
+    expect(await refusal(signUpWith('weak@example.com', 'NoNumbers!!'))).toEqual(
+      policy('Password must have numeric characters'),
+    );
+    expect(await refusal(signUpWith('weak@example.com', 'NoSymbols11'))).toEqual(
+      policy('Password must have symbol characters'),
+    );
+    expect(await pool.attributes('weak@example.com')).toBeUndefined();
+    // A space inside counts as a symbol.
+    expect((await signUpWith('spaced@example.com', 'Has space1')).UserSub).toBeDefined();
+
+    const { accessToken } = await confirmedUser('changes@example.com');
+    expect(
+      await refusal(
+        user.send(
+          new ChangePasswordCommand({
+            AccessToken: accessToken,
+            PreviousPassword: PASSWORD,
+            ProposedPassword: 'short',
+          }),
+        ),
+      ),
+    ).toEqual(policy('Password not long enough'));
+    expect(
+      await refusal(
+        user.send(
+          new ChangePasswordCommand({
+            AccessToken: accessToken,
+            PreviousPassword: 'Wr0ng!password',
+            ProposedPassword: 'An0ther!password',
+          }),
+        ),
+      ),
+    ).toEqual({ name: 'NotAuthorizedException', message: 'Incorrect username or password.' });
+    expect(
+      await refusal(
+        pool.admin.send(
+          new AdminSetUserPasswordCommand({
+            UserPoolId: pool.userPoolId,
+            Username: 'changes@example.com',
+            Password: 'password',
+            Permanent: true,
+          }),
+        ),
+      ),
+    ).toEqual(policy('Password must have uppercase characters'));
+    expect(
+      await refusal(
+        pool.admin.send(
+          new AdminCreateUserCommand({
+            UserPoolId: pool.userPoolId,
+            Username: 'temp@example.com',
+            TemporaryPassword: 'temporary',
+            MessageAction: 'SUPPRESS',
+          }),
+        ),
+      ),
+    ).toEqual({
+      name: 'InvalidPasswordException',
+      message:
+        'Password did not conform with password policy: Password must have uppercase characters',
+    });
+  });
+
+  it('self-service sign-up end to end: the code is reachable, wrong codes are refused, email_verified becomes true', async () => {
+    const email = 'self-service@example.com';
+    const { CodeDeliveryDetails, UserConfirmed } = await signUp(email);
+    expect(UserConfirmed).toBe(false);
+    expect(CodeDeliveryDetails).toEqual({
+      AttributeName: 'email',
+      DeliveryMedium: 'EMAIL',
+      Destination: 's***@e***',
+    });
+    const code = lastCode(email, 'sign-up confirmation code');
+    expect(code).toMatch(/^\d{6}$/);
+    const confirm = (confirmationCode: string) =>
+      user.send(
+        new ConfirmSignUpCommand({
+          ClientId: pool.clientId,
+          Username: email,
+          ConfirmationCode: confirmationCode,
+        }),
+      );
+    expect(await refusal(confirm(code === '000000' ? '111111' : '000000'))).toEqual({
+      name: 'CodeMismatchException',
+      message: 'Invalid verification code provided, please try again.',
+    });
+    await confirm(code ?? '');
+    expect(await pool.attributes(email)).toMatchObject({ email, email_verified: 'true' });
+    expect(await refusal(confirm(code ?? ''))).toEqual({
+      name: 'NotAuthorizedException',
+      message: 'User cannot be confirmed. Current status is CONFIRMED',
+    });
+    expect(await refusal(signUp(email))).toEqual({
+      name: 'UsernameExistsException',
+      message: 'An account with the given email already exists.',
+    });
+  });
+
+  it('a password reset needs the code that was sent (cognito-local took a missing code for a match)', async () => {
+    const email = 'resets@example.com';
+    await confirmedUser(email);
+    const unsigned = async (input: unknown) => {
+      const res = await fetch(pool.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'AWSCognitoIdentityProviderService.ConfirmForgotPassword',
+        },
+        body: JSON.stringify(input),
+      });
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const hijack = await unsigned({
+      ClientId: pool.clientId,
+      Username: email,
+      Password: 'Hij4cked!password',
+    });
+    expect(hijack.__type).toBe('InvalidParameterException');
+    const signInWith = (password: string) =>
+      user.send(
+        new InitiateAuthCommand({
+          ClientId: pool.clientId,
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          AuthParameters: { USERNAME: email, PASSWORD: password },
+        }),
+      );
+    expect((await refusal(signInWith('Hij4cked!password'))).name).toBe('NotAuthorizedException');
+
+    await user.send(new ForgotPasswordCommand({ ClientId: pool.clientId, Username: email }));
+    const code = lastCode(email, 'password reset code') ?? '';
+    const reset = (confirmationCode: string, password: string) =>
+      user.send(
+        new ConfirmForgotPasswordCommand({
+          ClientId: pool.clientId,
+          Username: email,
+          ConfirmationCode: confirmationCode,
+          Password: password,
+        }),
+      );
+    expect(await refusal(reset(code, 'weak'))).toEqual(policy('Password not long enough'));
+    expect(await refusal(reset(code === '000000' ? '111111' : '000000', 'N3w!password'))).toEqual({
+      name: 'CodeMismatchException',
+      message: 'Invalid verification code provided, please try again.',
+    });
+    await reset(code, 'N3w!password');
+    expect((await signInWith('N3w!password')).AuthenticationResult).toBeDefined();
+  });
+
+  it('with PreventUserExistenceErrors, an unknown user looks like any other', async () => {
+    const { CodeDeliveryDetails } = await user.send(
+      new ForgotPasswordCommand({ ClientId: pool.clientId, Username: 'ghost@example.com' }),
+    );
+    expect(CodeDeliveryDetails).toEqual({
+      AttributeName: 'email',
+      DeliveryMedium: 'EMAIL',
+      Destination: 'g***@e***',
+    });
+    expect(
+      await refusal(
+        user.send(
+          new ConfirmSignUpCommand({
+            ClientId: pool.clientId,
+            Username: 'ghost@example.com',
+            ConfirmationCode: '123456',
+          }),
+        ),
+      ),
+    ).toEqual({
+      name: 'CodeMismatchException',
+      message: 'Invalid verification code provided, please try again.',
+    });
   });
 });
 
