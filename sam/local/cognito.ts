@@ -59,7 +59,10 @@ export interface CognitoPoolSeed {
   readonly usernameAttributes?: readonly string[];
   /** Custom attribute names without `custom:`, String type, mutable. */
   readonly customAttributes?: readonly string[];
-  /** Anything else cognito-local stores in `Options` (e.g. `AutoVerifiedAttributes`). */
+  /**
+   * Anything else cognito-local stores in `Options` (e.g. `AutoVerifiedAttributes`); a
+   * `PasswordPolicy` here goes over the default policy in `Options.Policies`.
+   */
   readonly options?: Readonly<Record<string, unknown>>;
 }
 
@@ -192,6 +195,7 @@ export async function launchCognitoLocal(
     StringAttributeConstraints: { MinLength: '0', MaxLength: '2048' },
   });
   for (const pool of options.pools) {
+    const { PasswordPolicy, ...poolOptions } = pool.options ?? {};
     writeFileSync(
       join(db, `${pool.id}.json`),
       JSON.stringify({
@@ -199,7 +203,14 @@ export async function launchCognitoLocal(
         Groups: {},
         Options: {
           ...USER_POOL_AWS_DEFAULTS,
-          ...pool.options,
+          ...poolOptions,
+          Policies: {
+            PasswordPolicy: {
+              ...(USER_POOL_AWS_DEFAULTS.Policies as { PasswordPolicy?: object } | undefined)
+                ?.PasswordPolicy,
+              ...(PasswordPolicy as object | undefined),
+            },
+          },
           Id: pool.id,
           Name: pool.name ?? 'tenantgate-local',
           UsernameAttributes: [...(pool.usernameAttributes ?? ['email'])],

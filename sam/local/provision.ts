@@ -279,12 +279,23 @@ export function userPoolSeeds(template: Template, ctx: LocalResolution): Cognito
       .filter((n) => n !== '' && !STANDARD_ATTRIBUTES.has(n))
       .map((n) => n.replace(/^custom:/, ''));
     const auto = arr(p.AutoVerifiedAttributes).map(String);
+    // The template's password policy over Cognito's default (which cognito-local's seed holds);
+    // the user-pool front enforces it.
+    const declared = obj(obj(p.Policies).PasswordPolicy);
+    const policy: Record<string, number | boolean> = {};
+    for (const [key, value] of Object.entries(declared)) {
+      const v = resolve(value, `${id}.Policies.PasswordPolicy.${key}`);
+      if (v !== undefined) policy[key] = /^\d+$/.test(v) ? Number(v) : v === 'true';
+    }
     return {
       id: ctx.refs[id] ?? '',
       name: resolve(p.UserPoolName, `${id}.UserPoolName`) ?? id,
       usernameAttributes: arr(p.UsernameAttributes).map(String),
       customAttributes: custom,
-      options: auto.length > 0 ? { AutoVerifiedAttributes: auto } : {},
+      options: {
+        ...(auto.length > 0 ? { AutoVerifiedAttributes: auto } : {}),
+        ...(Object.keys(policy).length > 0 ? { PasswordPolicy: policy } : {}),
+      },
     };
   });
   if (issues.length > 0) throw new LocalStackConfigError(issues);

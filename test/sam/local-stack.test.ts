@@ -135,6 +135,17 @@ describe('template → local resources', () => {
     expect(pool?.name).toBe('tenantgate-local-users');
   });
 
+  it("seeds the template's password policy (none in template.yaml: Cognito's default applies)", () => {
+    const [pool] = userPoolSeeds(template, resolution());
+    expect(pool?.options?.PasswordPolicy).toBeUndefined();
+    const strict = structuredClone(template);
+    (strict.Resources.UserPool?.Properties as Record<string, unknown>).Policies = {
+      PasswordPolicy: { MinimumLength: 12, RequireSymbols: false },
+    };
+    const [seed] = userPoolSeeds(strict, resolution(strict));
+    expect(seed?.options?.PasswordPolicy).toEqual({ MinimumLength: 12, RequireSymbols: false });
+  });
+
   it('creates the table with its keys and GSIs as the template declares them', () => {
     const [table] = tableDefinitions(template, resolution());
     expect(table?.TableName).toBe('tenantgate-local-Table');
