@@ -8,11 +8,12 @@
  * endpoints win over the env-vars file, and the pool's JWKS is fetched from cognito-local).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildFunction } from './build.js';
 import { SamError } from './errors.js';
+import { isAlive, NOT_RUNNING, readStackFile } from './local/stack-file.js';
 import {
   functionDefinition,
   LOCAL_STACK_FILE,
@@ -146,10 +147,13 @@ export async function invoke(options: InvokeOptions): Promise<InvokeResult> {
   const template = loadTemplate();
   const fn = functionDefinition(template, options.logicalId);
   const stackFile = options.stackFile ?? LOCAL_STACK_FILE;
-  const stack = existsSync(stackFile)
-    ? (JSON.parse(readFileSync(stackFile, 'utf8')) as LocalStackFile)
-    : undefined;
-  if (options.as && !stack) throw new SamError('--as needs the local stack: run `npm start` first');
+  // A file left by a stack that is gone is not a running stack: its endpoints would refuse.
+  const content = readStackFile(stackFile);
+  const stack =
+    typeof content?.pid === 'number' && isAlive(content.pid)
+      ? (content as LocalStackFile)
+      : undefined;
+  if (options.as && !stack) throw new SamError(`--as needs the local stack: ${NOT_RUNNING}`);
   const envVars = options.envVarsFile
     ? JSON.parse(readFileSync(resolve(options.envVarsFile), 'utf8'))
     : undefined;

@@ -7,6 +7,7 @@
 import {
   AdminConfirmSignUpCommand,
   CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
   InitiateAuthCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -38,13 +39,19 @@ export interface DemoSeed {
   readonly tenants: { readonly alpha: string; readonly bravo: string };
 }
 
+/** What `npm start` adds to the stack description for seeding. */
+export interface DemoStackExtras {
+  /** The sign-up confirmation code the pool "sent" to `email`, when there is one. */
+  readonly confirmationCode?: (email: string) => string | undefined;
+}
+
 export interface Tokens {
   readonly idToken: string;
   readonly refreshToken: string;
 }
 
 /** A small client of the local stack: sign-up, sign-in and JSON calls to its REST API. */
-export function demoClient(stack: LocalStackFile) {
+export function demoClient(stack: LocalStackFile & DemoStackExtras) {
   const cognito = new CognitoIdentityProviderClient({
     endpoint: stack.endpoints.userPool,
     region: stack.region,
@@ -61,10 +68,21 @@ export function demoClient(stack: LocalStackFile) {
           UserAttributes: [{ Name: 'email', Value: email }],
         }),
       );
-      // Fires the PostConfirmation trigger, as a confirmation code would in AWS.
-      await cognito.send(
-        new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: email }),
-      );
+      // Confirmed with the code the pool sent, as a user would (email_verified becomes true); an
+      // admin confirmation when no code is at hand. Either fires the PostConfirmation trigger.
+      const code = stack.confirmationCode?.(email);
+      if (code)
+        await cognito.send(
+          new ConfirmSignUpCommand({
+            ClientId: stack.clientId,
+            Username: email,
+            ConfirmationCode: code,
+          }),
+        );
+      else
+        await cognito.send(
+          new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: email }),
+        );
       if (!UserSub) throw new DemoError(`sign-up of ${email} returned no sub`);
       return UserSub;
     },
@@ -159,7 +177,7 @@ async function createTenant(client: DemoClient, email: string, name: string) {
  * Seed two flight schools: Alpha (admin alice, pilot carol, maintenance chief dave) and Bravo (admin
  * bob, pilot dave), the roles `pilot` and `maintenance-chief` in each, and some aircraft.
  */
-export async function seedDemo(stack: LocalStackFile): Promise<DemoSeed> {
+export async function seedDemo(stack: LocalStackFile & DemoStackExtras): Promise<DemoSeed> {
   const client = demoClient(stack);
   try {
     const emails = [

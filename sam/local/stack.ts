@@ -55,7 +55,11 @@ import {
   tableDefinitions,
   userPoolSeeds,
 } from './provision.js';
-import { startUserPoolFront, type UserPoolFrontStats } from './user-pool/index.js';
+import {
+  startUserPoolFront,
+  type UserPoolFrontStats,
+  type UserPoolMessage,
+} from './user-pool/index.js';
 
 /** The local stack's ports; each 0 (default) picks a free one. */
 export interface LocalStackPorts {
@@ -95,6 +99,11 @@ export interface LocalStackOptions {
   readonly logger?: Logger;
   /** Each line a function writes (Powertools logs). Default: dropped. */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
+  /**
+   * Each code or temporary password the user pool "sends" (sign-up confirmation, password reset,
+   * attribute verification, admin-created users). Default: dropped.
+   */
+  readonly onUserPoolMessage?: (message: UserPoolMessage) => void;
 }
 
 /** One local API Gateway of the stack. */
@@ -530,6 +539,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           secretFor: iamSecrets(roles),
           port: ports.cognito ?? 0,
           logger,
+          ...(options.onUserPoolMessage ? { onMessage: options.onUserPoolMessage } : {}),
         }),
       );
       const { identityPoolId, providers, developerProviderName } = pool;

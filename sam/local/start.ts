@@ -4,10 +4,11 @@
  * `.local/stack.json` while it runs. Ctrl-C / SIGTERM stop everything, delete the file, exit 0.
  * A taken port or missing Java is one clear line and exit 1.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from '../../authorizer/index.js';
 import { LOCAL_STACK_FILE, type LocalStackFile } from '../template.js';
+import type { DemoStackExtras } from './demo.js';
 import {
   JavaMissingError,
   LocalStackConfigError,
@@ -21,6 +22,8 @@ import {
   PORT_FLAGS,
   startLocalStack,
 } from './stack.js';
+import { type CodesFile, codesFileOf, isAlive, readStackFile } from './stack-file.js';
+import type { UserPoolMessage } from './user-pool/index.js';
 
 /** `npm start`'s fixed ports. */
 export const DEFAULT_PORTS: Readonly<Required<LocalStackPorts>> = {
@@ -48,6 +51,7 @@ identity-pool stand-in, the isolation proxy, the functions and the REST and HTTP
   --region R               default us-east-1
   --param Name=Value       template parameter override, repeatable (e.g. ResultTtlSeconds=10)
   --credentials-ttl N      identity-pool credential lifetime in seconds (default 3600)
+  --stack-file PATH        where to describe the running stack (default .local/stack.json)
   --quiet                  do not print the functions' logs
   --help                   this text
   (a port of 0 picks a free one)`;
@@ -55,6 +59,8 @@ identity-pool stand-in, the isolation proxy, the functions and the REST and HTTP
 export interface StartArgs {
   readonly help: boolean;
   readonly quiet: boolean;
+  /** `--stack-file`, when given. */
+  readonly stackFile?: string;
   readonly options: LocalStackOptions;
 }
 
@@ -72,6 +78,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
   let credentialsTtlSeconds: number | undefined;
   let help = false;
   let quiet = false;
+  let stackFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] =
@@ -101,6 +108,8 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
       else ports[flags[flag] as string] = port;
     } else if (flag === '--region') {
       region = value();
+    } else if (flag === '--stack-file') {
+      stackFile = value();
     } else if (flag === '--credentials-ttl') {
       const raw = value();
       if (raw === undefined) continue;
@@ -131,6 +140,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
   return {
     help,
     quiet,
+    ...(stackFile === undefined ? {} : { stackFile: resolve(stackFile) }),
     options: {
       ports,
       ...(region === undefined ? {} : { region }),
@@ -142,7 +152,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
 
 /** What sam/local/demo.ts exports (written separately; optional). */
 type SeedDemo = (
-  stack: LocalStackFile,
+  stack: LocalStackFile & DemoStackExtras,
 ) => Promise<{ users: LocalStackFile['users']; text: string }>;
 
 /** The demo seed, or undefined while sam/local/demo.ts does not exist. */
@@ -221,7 +231,21 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     io.out(USAGE);
     return 0;
   }
-  const stackFile = io.stackFile ?? LOCAL_STACK_FILE;
+  const stackFile = io.stackFile ?? args.stackFile ?? LOCAL_STACK_FILE;
+  const codesFile = codesFileOf(stackFile);
+  // A description left by a stack that is gone is replaced; a running stack's is not taken over.
+  const previous = readStackFile(stackFile);
+  if (previous?.pid !== undefined && previous.pid !== process.pid && isAlive(previous.pid)) {
+    io.err(
+      `another local stack (pid ${previous.pid}) is running and owns ${stackFile}: stop it first, or pass --stack-file`,
+    );
+    return 1;
+  }
+  if (previous || existsSync(stackFile)) {
+    io.out(`Replacing ${stackFile}: the stack that wrote it is gone.`);
+    rmSync(stackFile, { force: true });
+    rmSync(codesFile, { force: true });
+  }
   const logger: Logger = {
     debug() {},
     info(message) {
@@ -233,6 +257,19 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     error(message, ...extra) {
       io.err(`error: ${message} ${extra.length > 0 ? JSON.stringify(extra) : ''}`);
     },
+  };
+  // Codes the user pool "sends": printed, kept for `npm run code` and the demo seed.
+  const codes: Record<string, CodesFile[string]> = {};
+  const onUserPoolMessage = (message: UserPoolMessage) => {
+    const to = message.email ?? message.username;
+    io.out(`  ✉ ${message.kind} for ${to}: ${message.code}`);
+    codes[to] = { kind: message.kind, code: message.code, at: new Date().toISOString() };
+    try {
+      mkdirSync(dirname(codesFile), { recursive: true });
+      writeFileSync(codesFile, `${JSON.stringify(codes, null, 2)}\n`);
+    } catch (error) {
+      io.err(`warning: could not write ${codesFile}: ${String(error)}`);
+    }
   };
   io.out('Starting the local stack from template.yaml…');
   // Listening from the start: Ctrl-C while starting stops what started instead of killing us mid-way.
@@ -246,6 +283,7 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     stack = await startLocalStack({
       ...args.options,
       logger,
+      onUserPoolMessage,
       ...(args.quiet
         ? {}
         : { onFunctionLog: (fn: string, line: string) => io.err(`[${fn}] ${line}`) }),
@@ -256,7 +294,10 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     io.err(startFailureMessage(error));
     return 1;
   }
-  const removeFile = () => rmSync(stackFile, { force: true });
+  const removeFile = () => {
+    rmSync(stackFile, { force: true });
+    rmSync(codesFile, { force: true });
+  };
   // Even an unexpected exit must not leave a stale description of a stack that is gone.
   process.once('exit', removeFile);
   try {
@@ -279,15 +320,22 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
       io.out('');
       io.out('Seeding the demo…');
       // The whole handle: a LocalStackFile plus extras (e.g. directDynamoDbEndpoint) for seeding.
-      const demo = await seedDemo(stack);
+      const demo = await seedDemo({
+        ...stack,
+        confirmationCode: (email: string) =>
+          codes[email]?.kind === 'sign-up confirmation code' ? codes[email].code : undefined,
+      });
       users = demo.users;
       io.out(demo.text);
     }
     mkdirSync(dirname(stackFile), { recursive: true });
     // Owner-only: it holds the demo password and the functions' local role keys.
-    writeFileSync(stackFile, `${JSON.stringify(stack.describe(users), null, 2)}\n`, {
-      mode: 0o600,
-    });
+    writeFileSync(
+      stackFile,
+      `${JSON.stringify({ ...stack.describe(users), pid: process.pid }, null, 2)}
+`,
+      { mode: 0o600 },
+    );
     io.out('');
     io.out(`Wrote ${stackFile}. Point the AWS CLI or an SDK at the stack with:`);
     for (const line of exportLines(stack)) io.out(`  ${line}`);

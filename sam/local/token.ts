@@ -1,23 +1,25 @@
 /**
- * `npm run -s token -- <email> [--switch <tenantId>]`: a fresh ID token of a demo user of the running
+ * `npm run -s token -- <email> [--switch <tenantId>] [--stack-file PATH]`: a fresh ID token of a demo user of the running
  * local stack (`.local/stack.json`), for copy-paste `curl` calls. With `--switch`, first makes
  * `<tenantId>` the user's active tenant through `POST /me/tenant`, as a client app would.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { LOCAL_STACK_FILE, type LocalStackFile } from '../template.js';
 import { demoClient } from './demo.js';
+import {
+  isConnectionFailure,
+  LocalStackNotRunningError,
+  NOT_RUNNING,
+  runningStack,
+  stackFileArgument,
+} from './stack-file.js';
 
-async function main(argv: readonly string[]): Promise<number> {
+async function main(args: readonly string[]): Promise<number> {
+  const { stackFile, rest: argv } = stackFileArgument(args);
   const [email, flag, tenantId] = argv;
   if (!email || (flag !== undefined && (flag !== '--switch' || !tenantId))) {
     process.stderr.write('usage: npm run -s token -- <email> [--switch <tenantId>]\n');
     return 2;
   }
-  if (!existsSync(LOCAL_STACK_FILE)) {
-    process.stderr.write('the local stack is not running: start it with `npm start`\n');
-    return 1;
-  }
-  const stack = JSON.parse(readFileSync(LOCAL_STACK_FILE, 'utf8')) as LocalStackFile;
+  const stack = runningStack(stackFile);
   const user = stack.users.find((u) => u.email === email);
   if (!user) {
     process.stderr.write(
@@ -47,4 +49,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // A missing or stale stack file, or a stack that stopped meanwhile: one line, no stack trace.
+  if (!(error instanceof LocalStackNotRunningError) && !isConnectionFailure(error)) throw error;
+  process.stderr.write(
+    `${error instanceof LocalStackNotRunningError ? error.message : NOT_RUNNING}\n`,
+  );
+  process.exitCode = 1;
+}

@@ -347,9 +347,10 @@ describe('the whole story over HTTP, on the local stack', () => {
     const stackFile = join(dir, 'stack.json');
     writeFileSync(
       stackFile,
-      JSON.stringify(
-        stack.describe([{ email: 'zoe@zulu.example', password: DEMO_PASSWORD, tenants: [] }]),
-      ),
+      JSON.stringify({
+        ...stack.describe([{ email: 'zoe@zulu.example', password: DEMO_PASSWORD, tenants: [] }]),
+        pid: process.pid, // the running stack is this process
+      }),
     );
     try {
       const result = await invoke({

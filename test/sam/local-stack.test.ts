@@ -7,8 +7,8 @@
  * GetCredentialsForIdentity serve repeated calls; each function's key is judged by its own policy;
  * the table is the template's; stop() leaves no process and no port behind.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,7 @@ import {
   PORT_FLAGS,
   startLocalStack,
 } from '../../sam/local/stack.js';
+import { codesFileOf } from '../../sam/local/stack-file.js';
 import { DEFAULT_PORTS, parseStartArgs, runStart, USAGE } from '../../sam/local/start.js';
 import { type LocalStackFile, loadTemplate, type Template } from '../../sam/template.js';
 
@@ -780,11 +781,16 @@ describe('startLocalStack failures', () => {
 });
 
 describe('npm start, running', () => {
-  it('writes .local/stack.json while running, prints the exports, deletes it on stop', async () => {
+  it('writes .local/stack.json (with its pid) while running, prints the exports and the codes the pool sends, deletes both files on stop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tenantgate-start-'));
     const stackFile = join(dir, '.local', 'stack.json');
+    // Left by a stack that is gone: replaced.
+    mkdirSync(join(dir, '.local'));
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(stackFile, JSON.stringify({ pid: dead }));
     const out: string[] = [];
     let whileRunning: unknown;
+    let codes: Record<string, { kind: string; code: string }> = {};
     const ports = Object.values(PORT_FLAGS).flatMap((flag) => [flag, '0']);
     const code = await runStart([...ports, '--quiet'], {
       out: (l) => out.push(l),
@@ -792,11 +798,14 @@ describe('npm start, running', () => {
       stackFile,
       stopSignal: async () => {
         whileRunning = JSON.parse(readFileSync(stackFile, 'utf8'));
+        codes = JSON.parse(readFileSync(codesFileOf(stackFile), 'utf8'));
       },
     });
     expect(code).toBe(0);
+    expect(out).toContain(`Replacing ${stackFile}: the stack that wrote it is gone.`);
     expect(whileRunning).toMatchObject({
       region: 'us-east-1',
+      pid: process.pid,
       userPoolId: expect.stringMatching(/^us-east-1_/),
       endpoints: { restApi: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/) },
     });
@@ -805,7 +814,35 @@ describe('npm start, running', () => {
     expect(out).toContain(
       `  export AWS_ENDPOINT_URL_COGNITO_IDENTITY=${file.endpoints.identityPool}`,
     );
+    // The demo users signed up and confirmed with the codes the pool sent (printed and kept).
+    const alice = codes['alice@alpha.example'];
+    expect(alice).toMatchObject({
+      kind: 'sign-up confirmation code',
+      code: expect.stringMatching(/^\d{6}$/),
+    });
+    expect(out).toContain(`  ✉ sign-up confirmation code for alice@alpha.example: ${alice?.code}`);
     expect(existsSync(stackFile)).toBe(false);
+    expect(existsSync(codesFileOf(stackFile))).toBe(false);
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
+
+  it("does not take over a running stack's file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenantgate-start-'));
+    const stackFile = join(dir, 'stack.json');
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      writeFileSync(stackFile, JSON.stringify({ pid: other.pid }));
+      const err: string[] = [];
+      expect(
+        await runStart(['--quiet'], { out: () => {}, err: (l) => err.push(l), stackFile }),
+      ).toBe(1);
+      expect(err).toEqual([
+        `another local stack (pid ${other.pid}) is running and owns ${stackFile}: stop it first, or pass --stack-file`,
+      ]);
+      expect(JSON.parse(readFileSync(stackFile, 'utf8'))).toEqual({ pid: other.pid });
+    } finally {
+      other.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
