@@ -7,7 +7,8 @@
  * Also the loopback port helpers the other launchers share.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,8 @@ export interface CognitoLauncherOptions {
   };
   /** How long to wait for it to answer. Default 30 000 ms. */
   readonly startTimeoutMs?: number;
+  /** Where its data directory is made. Default the OS temp directory. */
+  readonly tempDir?: string;
 }
 
 export interface CognitoLauncher {
@@ -98,6 +101,11 @@ export interface CognitoLauncher {
   readonly dataDir: string;
   /** Where cognito-local serves a pool's JWKS. */
   localJwksUri(userPoolId: string): string;
+  /**
+   * Resolves (with how it ended) if the process exits without `stop()` — it crashed or was
+   * killed; never resolves otherwise.
+   */
+  readonly exited: Promise<string>;
   /** Stop the process and remove its data directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -163,7 +171,7 @@ export async function launchCognitoLocal(
   const issuerDomain = `https://cognito-idp.${region}.amazonaws.com`;
 
   const listenPort = await claimPort(port, options.portFlag ?? '--cognito-port');
-  const dir = mkdtempSync(join(tmpdir(), 'tenantgate-cognito-'));
+  const dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'tenantgate-cognito-'));
   const db = join(dir, '.cognito', 'db');
   mkdirSync(db, { recursive: true });
   writeFileSync(
@@ -231,8 +239,17 @@ export async function launchCognitoLocal(
       cwd: dir,
       env: { ...process.env, PORT: String(listenPort), HOST: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'pipe'],
+      // A group of its own: a Ctrl-C to the terminal's group must not kill it under a running
+      // stack (which would read as a crash); stop() ends it, its watchdog covers our death.
+      detached: true,
     },
   );
+  let stopping = false;
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolve(signal ? `killed by ${signal}` : `exit code ${code}`);
+    });
+  });
   // Drained, so a chatty child never blocks on a full pipe; the tail explains a failed start.
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -246,6 +263,7 @@ export async function launchCognitoLocal(
   process.once('exit', killOnExit);
   let stopped: Promise<void> | undefined;
   const stop = () => {
+    stopping = true;
     stopped ??= (async () => {
       process.off('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
@@ -255,7 +273,7 @@ export async function launchCognitoLocal(
         await exited;
         clearTimeout(force);
       }
-      rmSync(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
     })();
     return stopped;
   };
@@ -282,6 +300,7 @@ export async function launchCognitoLocal(
     pid: child.pid,
     dataDir: db,
     localJwksUri,
+    exited,
     stop,
   };
 }

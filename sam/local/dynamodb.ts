@@ -33,6 +33,11 @@ export interface DynamoDbLauncher {
   readonly port: number;
   /** The watchdog process, leader of the process group that holds the JVM. */
   readonly pid: number | undefined;
+  /**
+   * Resolves (with how it ended) if DynamoDB Local exits without `stop()` — the JVM crashed or was
+   * killed; never resolves otherwise.
+   */
+  readonly exited: Promise<string>;
   /** Ends the JVM (SIGTERM, SIGKILL after 10 s). Idempotent. */
   stop(): Promise<void>;
 }
@@ -137,8 +142,15 @@ export async function launchDynamoDbLocal(
   const killOnExit = () => signalGroup('SIGKILL');
   process.once('exit', killOnExit);
   const running = () => child.exitCode === null && child.signalCode === null;
+  let stopping = false;
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolve(signal ? `killed by ${signal}` : `exit code ${code}`);
+    });
+  });
   let stopped: Promise<void> | undefined;
   const stop = () => {
+    stopping = true;
     stopped ??= (async () => {
       if (running() && child.pid !== undefined) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -175,5 +187,5 @@ export async function launchDynamoDbLocal(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { endpoint, port, pid: child.pid, stop };
+  return { endpoint, port, pid: child.pid, exited, stop };
 }

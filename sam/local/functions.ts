@@ -45,6 +45,8 @@ export interface LocalFunctionsOptions {
    * cognito-local's endpoint. Tokens keep the production issuer; only the download is redirected.
    */
   readonly jwksEndpoint?: string;
+  /** Where the build directory is made. Default the OS temp directory. */
+  readonly tempDir?: string;
   /** Only these logical ids. Default: every function of the template. */
   readonly only?: readonly string[];
   /** Each line the functions write to stdout/stderr (Powertools logs). Default: dropped. */
@@ -355,7 +357,7 @@ export async function startFunctions(options: LocalFunctionsOptions): Promise<Lo
 
   // A build directory of our own: `npm run build` or the invoke tests writing .aws-sam/build at the
   // same moment could otherwise truncate a bundle while a worker imports it.
-  const buildRoot = mkdtempSync(join(tmpdir(), 'tenantgate-functions-'));
+  const buildRoot = mkdtempSync(join(options.tempDir ?? tmpdir(), 'tenantgate-functions-'));
   const removeBuilds = () => rmSync(buildRoot, { recursive: true, force: true });
   const bundles = await Promise.all(
     definitions.map((fn) =>

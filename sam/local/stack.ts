@@ -8,6 +8,11 @@
  * local API Gateway per API of the template, routes and authorizer from the functions' events and the
  * API's Auth. `npm start` (start.ts) and the integration tests both use it.
  */
+
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AdminGetUserCommand,
   CognitoIdentityProviderClient,
@@ -17,7 +22,12 @@ import type { Logger } from '../../authorizer/index.js';
 import { type LocalStackFile, loadTemplate, type Template } from '../template.js';
 import { claimPort, launchCognitoLocal } from './cognito.js';
 import { launchDynamoDbLocal } from './dynamodb.js';
-import { LocalStackConfigError, LocalStackError, LocalStackStartError } from './errors.js';
+import {
+  LocalServiceError,
+  LocalStackConfigError,
+  LocalStackError,
+  LocalStackStartError,
+} from './errors.js';
 import { createFunctionRoles, type FunctionRoles } from './function-roles.js';
 import { type LocalFunctions, startFunctions } from './functions.js';
 import {
@@ -39,6 +49,7 @@ import {
   startIsolationProxy,
   tenantRolePolicy,
 } from './isolation/index.js';
+import { startJanitor } from './janitor.js';
 import { startLambdaService } from './lambda-service.js';
 import {
   cognitoTriggers,
@@ -138,8 +149,15 @@ export interface LocalStack extends LocalStackFile {
   isolationDecisions(): IsolationDecisions;
   /** Invocations of the Lambda service by function name (Cognito triggers). */
   lambdaStats(): Readonly<Record<string, number>>;
-  /** Child processes (cognito-local, DynamoDB Local watchdog) still expected to run. */
+  /** Child processes (cognito-local, DynamoDB Local's watchdog, the janitor) expected to run. */
   childPids(): number[];
+  /**
+   * Resolves with the error if a child process the stack needs (cognito-local, DynamoDB Local)
+   * exits while the stack runs; never resolves otherwise. The stack then serves errors: stop it.
+   */
+  readonly failure: Promise<LocalStackError>;
+  /** Also remove this file if the stack's process dies without stopping (e.g. `.local/stack.json`). */
+  removeWhenGone(path: string): void;
   /** Stops everything, leaving no process behind. Idempotent. */
   stop(): Promise<void>;
 }
@@ -469,6 +487,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw new LocalStackError('some parts did not stop cleanly', { cause: errors });
   };
 
+  // Every temporary folder of the stack lives under one root, which a janitor process removes
+  // should this process die without stopping (kill -9); stop() removes it itself.
+  const tempRoot = mkdtempSync(join(tmpdir(), 'tenantgate-stack-'));
+  const janitor = startJanitor([tempRoot]);
+  pids.push(() => janitor.pid);
+  stoppers.push({
+    part: 'temporary files',
+    stop: async () => {
+      await rm(tempRoot, { recursive: true, force: true });
+      await janitor.stop();
+    },
+  });
+
   try {
     // Fixed ports are checked first, so a taken one fails before a JVM is started.
     for (const [name, flag] of Object.entries(PORT_FLAGS) as [keyof LocalStackPorts, string][]) {
@@ -515,6 +546,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         launchCognitoLocal({
           pools: seeds,
           port: 0,
+          tempDir: tempRoot,
           lambda: { endpoint: lambda.endpoint, triggers },
         }),
       );
@@ -616,6 +648,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       startFunctions({
         template,
         resolution: ctx,
+        tempDir: tempRoot,
         endpoints: {
           dynamodb: proxy.endpoint,
           cognitoIdentityProvider: userPool.endpoint,
@@ -729,6 +762,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       isolationDecisions: () => proxy.decisions(),
       lambdaStats: () => lambda.stats(),
       childPids: () => pids.map((p) => p()).filter((p): p is number => p !== undefined),
+      failure: Promise.race([
+        dynamodb.exited.then(
+          (how) => new LocalServiceError(`DynamoDB Local exited unexpectedly (${how})`),
+        ),
+        cognito.exited.then(
+          (how) => new LocalServiceError(`cognito-local exited unexpectedly (${how})`),
+        ),
+      ]),
+      removeWhenGone: (path) => janitor.add(path),
       stop() {
         stopping ??= stopAll();
         return stopping;

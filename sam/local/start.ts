@@ -52,6 +52,7 @@ identity-pool stand-in, the isolation proxy, the functions and the REST and HTTP
   --param Name=Value       template parameter override, repeatable (e.g. ResultTtlSeconds=10)
   --credentials-ttl N      identity-pool credential lifetime in seconds (default 3600)
   --stack-file PATH        where to describe the running stack (default .local/stack.json)
+  --no-demo                do not seed the demo tenants and users
   --quiet                  do not print the functions' logs
   --help                   this text
   (a port of 0 picks a free one)`;
@@ -59,6 +60,8 @@ identity-pool stand-in, the isolation proxy, the functions and the REST and HTTP
 export interface StartArgs {
   readonly help: boolean;
   readonly quiet: boolean;
+  /** Seed the demo (default true; `--no-demo`). */
+  readonly demo: boolean;
   /** `--stack-file`, when given. */
   readonly stackFile?: string;
   readonly options: LocalStackOptions;
@@ -78,6 +81,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
   let credentialsTtlSeconds: number | undefined;
   let help = false;
   let quiet = false;
+  let demo = true;
   let stackFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -99,6 +103,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     };
     if (flag === '--help' || flag === '-h') help = true;
     else if (flag === '--quiet') quiet = true;
+    else if (flag === '--no-demo') demo = false;
     else if (flag in flags) {
       const raw = value();
       if (raw === undefined) continue;
@@ -140,6 +145,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
   return {
     help,
     quiet,
+    demo,
     ...(stackFile === undefined ? {} : { stackFile: resolve(stackFile) }),
     options: {
       ports,
@@ -200,22 +206,25 @@ export interface StartIo {
   readonly stackFile?: string;
 }
 
-/** SIGINT or SIGTERM; `dispose` gives the signals back to Node's defaults. */
-function listenForSignal(): { received: Promise<void>; dispose(): void } {
-  let done = () => {};
-  const received = new Promise<void>((resolve) => {
-    done = () => {
-      dispose();
-      resolve();
-    };
+/**
+ * SIGINT or SIGTERM. The listeners stay until `dispose`, i.e. until everything has stopped: a
+ * Ctrl-C reaches every process of the terminal's group (npm forwards it once more), and a second
+ * signal meeting no listener would end the process half-way through stopping.
+ */
+function listenForSignal(): { received: Promise<NodeJS.Signals>; dispose(): void } {
+  let done: (signal: NodeJS.Signals) => void = () => {};
+  const received = new Promise<NodeJS.Signals>((resolve) => {
+    done = resolve;
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
-  const dispose = () => {
-    process.off('SIGINT', done);
-    process.off('SIGTERM', done);
+  return {
+    received,
+    dispose() {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+    },
   };
-  return { received, dispose };
 }
 
 /** Run `npm start`; resolves with the exit code once stopped. */
@@ -298,9 +307,16 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     rmSync(stackFile, { force: true });
     rmSync(codesFile, { force: true });
   };
-  // Even an unexpected exit must not leave a stale description of a stack that is gone.
+  // Even an unexpected exit must not leave a stale description of a stack that is gone; after a
+  // kill -9 the stack's janitor removes them.
   process.once('exit', removeFile);
+  stack.removeWhenGone(stackFile);
+  stack.removeWhenGone(codesFile);
   try {
+    if (signalled) {
+      io.out('Stopping…'); // Ctrl-C while starting: nothing more to start
+      return 0;
+    }
     io.out('');
     io.out(`  REST API        ${stack.endpoints.restApi}`);
     io.out(`  HTTP API        ${stack.endpoints.httpApi}`);
@@ -315,7 +331,7 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     for (const api of stack.apis)
       io.out(`  ${api.logicalId}: ${api.routes.map((r) => `${r.method} ${r.path}`).join(', ')}`);
     let users: LocalStackFile['users'] = [];
-    const seedDemo = await loadSeedDemo();
+    const seedDemo = args.demo ? await loadSeedDemo() : undefined;
     if (seedDemo) {
       io.out('');
       io.out('Seeding the demo…');
@@ -341,17 +357,27 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     for (const line of exportLines(stack)) io.out(`  ${line}`);
     io.out('');
     io.out('Running. Ctrl-C stops everything.');
-    await (io.stopSignal ? io.stopSignal(stack) : signal?.received);
+    // A child that dies (cognito-local, DynamoDB Local) would leave a stack answering 500s: it is
+    // reported at once and the stack stops with exit code 1.
+    const failure = await Promise.race([
+      (io.stopSignal ? io.stopSignal(stack) : signal?.received)?.then(() => undefined),
+      stack.failure,
+    ]);
+    if (failure) {
+      io.err(`error: ${failure.message}; stopping the local stack`);
+      io.out('Stopping…');
+      return 1;
+    }
     io.out('Stopping…');
     return 0;
   } catch (error) {
     io.err(startFailureMessage(error));
     return 1;
   } finally {
-    signal?.dispose();
     await stack.stop().catch((error: unknown) => io.err(`stop: ${String(error)}`));
     removeFile();
     process.off('exit', removeFile);
+    signal?.dispose();
   }
 }
 
