@@ -20,6 +20,7 @@ import {
   type LocalStackOptions,
   type LocalStackPorts,
   PORT_FLAGS,
+  STACK_CREDENTIALS,
   startLocalStack,
 } from './stack.js';
 import { type CodesFile, codesFileOf, isAlive, readStackFile } from './stack-file.js';
@@ -187,13 +188,31 @@ export function startFailureMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** `export …` lines that point the AWS CLI and SDKs at the stack. */
+/**
+ * `export …` lines that point the AWS CLI and SDKs at the stack, and what to do for clients that
+ * ignore them:
+ * - `AWS_REGION` for the SDKs and CLI v2, `AWS_DEFAULT_REGION` for CLI v1 (which reads only that);
+ * - `AWS_ENDPOINT_URL_<SERVICE>`, honoured by the JS SDK v3 (3.410+) and AWS CLI v2.13+; older
+ *   CLIs ignore them silently and would call AWS itself, hence the `--endpoint-url` lines;
+ * - the stack's own key, so the IAM-authorized user pool calls (`admin-*`) are accepted locally,
+ *   and a CLI that ignores the endpoint variables fails against AWS instead of acting on it with
+ *   the developer's real credentials.
+ */
 export function exportLines(stack: LocalStackFile): string[] {
   return [
-    `export AWS_REGION=${stack.region}`,
+    `export AWS_REGION=${stack.region} AWS_DEFAULT_REGION=${stack.region}`,
+    `export AWS_ACCESS_KEY_ID=${STACK_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${STACK_CREDENTIALS.secretAccessKey}`,
     `export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=${stack.endpoints.userPool}`,
     `export AWS_ENDPOINT_URL_COGNITO_IDENTITY=${stack.endpoints.identityPool}`,
     `export AWS_ENDPOINT_URL_DYNAMODB=${stack.endpoints.dynamodb}`,
+  ];
+}
+
+/** For CLIs that ignore `AWS_ENDPOINT_URL_*` (AWS CLI v1, v2 before 2.13): `--endpoint-url`. */
+export function endpointUrlLines(stack: LocalStackFile): string[] {
+  return [
+    `aws cognito-idp list-users --user-pool-id ${stack.userPoolId} --endpoint-url ${stack.endpoints.userPool}`,
+    `aws dynamodb scan --table-name ${stack.tableName} --endpoint-url ${stack.endpoints.dynamodb}`,
   ];
 }
 
@@ -355,6 +374,8 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     io.out('');
     io.out(`Wrote ${stackFile}. Point the AWS CLI or an SDK at the stack with:`);
     for (const line of exportLines(stack)) io.out(`  ${line}`);
+    io.out('AWS CLI v1 and v2 before 2.13 ignore AWS_ENDPOINT_URL_*; give them --endpoint-url:');
+    for (const line of endpointUrlLines(stack)) io.out(`  ${line}`);
     io.out('');
     io.out('Running. Ctrl-C stops everything.');
     // A child that dies (cognito-local, DynamoDB Local) would leave a stack answering 500s: it is

@@ -66,7 +66,7 @@ import {
 } from '../../sam/local/stack.js';
 import { codesFileOf } from '../../sam/local/stack-file.js';
 import { DEFAULT_PORTS, parseStartArgs, runStart, USAGE } from '../../sam/local/start.js';
-import { type LocalStackFile, loadTemplate, type Template } from '../../sam/template.js';
+import { type LocalStackFile, loadTemplate, ROOT, type Template } from '../../sam/template.js';
 
 const template = loadTemplate();
 const resolution = (t: Template = template, overrides = {}): LocalResolution => ({
@@ -780,6 +780,42 @@ describe('startLocalStack failures', () => {
   });
 });
 
+/** A node script run with only the `export …` lines `npm start` printed as its AWS environment. */
+async function withPrintedEnvironment(out: readonly string[], script: string, args: string[]) {
+  const env: Record<string, string> = {};
+  for (const line of out.filter((l) => l.trim().startsWith('export ')))
+    for (const [, name, value] of line.matchAll(/(AWS_[A-Z_]+)=(\S+)/g))
+      env[name as string] = value as string;
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+  );
+  return new Promise<{ status: number; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], {
+      cwd: ROOT,
+      env: {
+        ...clean,
+        ...env,
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.on('close', (status) => resolve({ status: status ?? -1, stdout }));
+  });
+}
+
+const SDK_PROBE = `
+import { CognitoIdentityProviderClient, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+const [userPoolId, tableName] = process.argv.slice(1);
+const { Users } = await new CognitoIdentityProviderClient({}).send(new ListUsersCommand({ UserPoolId: userPoolId }));
+const { Items } = await new DynamoDBClient({}).send(new ScanCommand({ TableName: tableName }));
+console.log('users', Users.length, 'items>0', Items.length > 0);
+`;
+
 describe('npm start, running', () => {
   it('writes .local/stack.json (with its pid) while running, prints the exports and the codes the pool sends, deletes both files on stop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tenantgate-start-'));
@@ -791,6 +827,7 @@ describe('npm start, running', () => {
     const out: string[] = [];
     let whileRunning: unknown;
     let codes: Record<string, { kind: string; code: string }> = {};
+    let sdk = { status: -1, stdout: '' };
     const ports = Object.values(PORT_FLAGS).flatMap((flag) => [flag, '0']);
     const code = await runStart([...ports, '--quiet'], {
       out: (l) => out.push(l),
@@ -799,6 +836,8 @@ describe('npm start, running', () => {
       stopSignal: async () => {
         whileRunning = JSON.parse(readFileSync(stackFile, 'utf8'));
         codes = JSON.parse(readFileSync(codesFileOf(stackFile), 'utf8'));
+        const running = whileRunning as LocalStackFile;
+        sdk = await withPrintedEnvironment(out, SDK_PROBE, [running.userPoolId, running.tableName]);
       },
     });
     expect(code).toBe(0);
@@ -814,6 +853,13 @@ describe('npm start, running', () => {
     expect(out).toContain(
       `  export AWS_ENDPOINT_URL_COGNITO_IDENTITY=${file.endpoints.identityPool}`,
     );
+    expect(out).toContain('  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1');
+    expect(out).toContain(
+      `  aws dynamodb scan --table-name ${file.tableName} --endpoint-url ${file.endpoints.dynamodb}`,
+    );
+    // The SDK with nothing but the printed environment (no endpoint in code) reaches the stack:
+    // an IAM-signed ListUsers through the user-pool front, a Scan through the isolation proxy.
+    expect(sdk).toEqual({ status: 0, stdout: 'users 4 items>0 true\n' });
     // The demo users signed up and confirmed with the codes the pool sent (printed and kept).
     const alice = codes['alice@alpha.example'];
     expect(alice).toMatchObject({
