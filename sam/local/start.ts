@@ -192,8 +192,10 @@ export function startFailureMessage(error: unknown): string {
  * `export …` lines that point the AWS CLI and SDKs at the stack, and what to do for clients that
  * ignore them:
  * - `AWS_REGION` for the SDKs and CLI v2, `AWS_DEFAULT_REGION` for CLI v1 (which reads only that);
- * - `AWS_ENDPOINT_URL_<SERVICE>`, honoured by the JS SDK v3 (3.410+) and AWS CLI v2.13+; older
- *   CLIs ignore them silently and would call AWS itself, hence the `--endpoint-url` lines;
+ * - `AWS_ENDPOINT_URL_<SERVICE>`, honoured by the JS SDK v3 (3.410+), AWS CLI v2.13+ and v1.29+;
+ *   older CLIs ignore them silently and would call AWS itself, hence the `--endpoint-url` lines
+ *   (measured: aws-cli 2.9.19, Debian 12's, went to cognito-idp.us-east-1.amazonaws.com; 1.45.11
+ *   honoured them and needed AWS_DEFAULT_REGION);
  * - the stack's own key, so the IAM-authorized user pool calls (`admin-*`) are accepted locally,
  *   and a CLI that ignores the endpoint variables fails against AWS instead of acting on it with
  *   the developer's real credentials.
@@ -208,7 +210,7 @@ export function exportLines(stack: LocalStackFile): string[] {
   ];
 }
 
-/** For CLIs that ignore `AWS_ENDPOINT_URL_*` (AWS CLI v1, v2 before 2.13): `--endpoint-url`. */
+/** For CLIs that ignore `AWS_ENDPOINT_URL_*` (AWS CLI v2 before 2.13, v1 before 1.29). */
 export function endpointUrlLines(stack: LocalStackFile): string[] {
   return [
     `aws cognito-idp list-users --user-pool-id ${stack.userPoolId} --endpoint-url ${stack.endpoints.userPool}`,
@@ -374,7 +376,9 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
     io.out('');
     io.out(`Wrote ${stackFile}. Point the AWS CLI or an SDK at the stack with:`);
     for (const line of exportLines(stack)) io.out(`  ${line}`);
-    io.out('AWS CLI v1 and v2 before 2.13 ignore AWS_ENDPOINT_URL_*; give them --endpoint-url:');
+    io.out(
+      'AWS CLI v2 before 2.13 (v1 before 1.29) ignores AWS_ENDPOINT_URL_*; give it --endpoint-url:',
+    );
     for (const line of endpointUrlLines(stack)) io.out(`  ${line}`);
     io.out('');
     io.out('Running. Ctrl-C stops everything.');
