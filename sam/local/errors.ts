@@ -86,3 +86,14 @@ export class LocalStackStartError extends LocalStackError {
     this.part = part;
   }
 }
+
+/** The one line every tool prints when there is no running stack to talk to. */
+export const NOT_RUNNING = 'the local stack is not running: start it with `npm start`';
+
+/** There is no running local stack (no `.local/stack.json`, an unreadable one, or its process is gone). */
+export class LocalStackNotRunningError extends LocalStackError {
+  constructor(detail?: string) {
+    super(detail ? `${NOT_RUNNING} (${detail})` : NOT_RUNNING);
+    this.name = 'LocalStackNotRunningError';
+  }
+}

@@ -8,18 +8,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LOCAL_STACK_FILE, type LocalStackFile } from '../template.js';
-import { LocalStackError } from './errors.js';
+import { LocalStackNotRunningError } from './errors.js';
 
-/** The one line every tool prints when there is no running stack to talk to. */
-export const NOT_RUNNING = 'the local stack is not running: start it with `npm start`';
-
-/** There is no running local stack (no file, an unreadable one, or its process is gone). */
-export class LocalStackNotRunningError extends LocalStackError {
-  constructor(detail?: string) {
-    super(detail ? `${NOT_RUNNING} (${detail})` : NOT_RUNNING);
-    this.name = 'LocalStackNotRunningError';
-  }
-}
+export { LocalStackNotRunningError, NOT_RUNNING } from './errors.js';
 
 /** What `.local/stack.json` holds: the stack's description and the pid of `npm start`. */
 export interface RunningStackFile extends LocalStackFile {
