@@ -819,57 +819,65 @@ console.log('users', Users.length, 'items>0', Items.length > 0);
 describe('npm start, running', () => {
   it('writes .local/stack.json (with its pid) while running, prints the exports and the codes the pool sends, deletes both files on stop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tenantgate-start-'));
-    const stackFile = join(dir, '.local', 'stack.json');
-    // Left by a stack that is gone: replaced.
-    mkdirSync(join(dir, '.local'));
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
-    writeFileSync(stackFile, JSON.stringify({ pid: dead }));
-    const out: string[] = [];
-    let whileRunning: unknown;
-    let codes: Record<string, { kind: string; code: string }> = {};
-    let sdk = { status: -1, stdout: '' };
-    const ports = Object.values(PORT_FLAGS).flatMap((flag) => [flag, '0']);
-    const code = await runStart([...ports, '--quiet'], {
-      out: (l) => out.push(l),
-      err: () => {},
-      stackFile,
-      stopSignal: async () => {
-        whileRunning = JSON.parse(readFileSync(stackFile, 'utf8'));
-        codes = JSON.parse(readFileSync(codesFileOf(stackFile), 'utf8'));
-        const running = whileRunning as LocalStackFile;
-        sdk = await withPrintedEnvironment(out, SDK_PROBE, [running.userPoolId, running.tableName]);
-      },
-    });
-    expect(code).toBe(0);
-    expect(out).toContain(`Replacing ${stackFile}: the stack that wrote it is gone.`);
-    expect(whileRunning).toMatchObject({
-      region: 'us-east-1',
-      pid: process.pid,
-      userPoolId: expect.stringMatching(/^us-east-1_/),
-      endpoints: { restApi: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/) },
-    });
-    const file = whileRunning as LocalStackFile;
-    expect(out).toContain(`  export AWS_ENDPOINT_URL_DYNAMODB=${file.endpoints.dynamodb}`);
-    expect(out).toContain(
-      `  export AWS_ENDPOINT_URL_COGNITO_IDENTITY=${file.endpoints.identityPool}`,
-    );
-    expect(out).toContain('  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1');
-    expect(out).toContain(
-      `  aws dynamodb scan --table-name ${file.tableName} --endpoint-url ${file.endpoints.dynamodb}`,
-    );
-    // The SDK with nothing but the printed environment (no endpoint in code) reaches the stack:
-    // an IAM-signed ListUsers through the user-pool front, a Scan through the isolation proxy.
-    expect(sdk).toEqual({ status: 0, stdout: 'users 4 items>0 true\n' });
-    // The demo users signed up and confirmed with the codes the pool sent (printed and kept).
-    const alice = codes['alice@alpha.example'];
-    expect(alice).toMatchObject({
-      kind: 'sign-up confirmation code',
-      code: expect.stringMatching(/^\d{6}$/),
-    });
-    expect(out).toContain(`  ✉ sign-up confirmation code for alice@alpha.example: ${alice?.code}`);
-    expect(existsSync(stackFile)).toBe(false);
-    expect(existsSync(codesFileOf(stackFile))).toBe(false);
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      const stackFile = join(dir, '.local', 'stack.json');
+      // Left by a stack that is gone: replaced.
+      mkdirSync(join(dir, '.local'));
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+      writeFileSync(stackFile, JSON.stringify({ pid: dead }));
+      const out: string[] = [];
+      let whileRunning: unknown;
+      let codes: Record<string, { kind: string; code: string }> = {};
+      let sdk = { status: -1, stdout: '' };
+      const ports = Object.values(PORT_FLAGS).flatMap((flag) => [flag, '0']);
+      const code = await runStart([...ports, '--quiet'], {
+        out: (l) => out.push(l),
+        err: () => {},
+        stackFile,
+        stopSignal: async () => {
+          whileRunning = JSON.parse(readFileSync(stackFile, 'utf8'));
+          codes = JSON.parse(readFileSync(codesFileOf(stackFile), 'utf8'));
+          const running = whileRunning as LocalStackFile;
+          sdk = await withPrintedEnvironment(out, SDK_PROBE, [
+            running.userPoolId,
+            running.tableName,
+          ]);
+        },
+      });
+      expect(code).toBe(0);
+      expect(out).toContain(`Replacing ${stackFile}: the stack that wrote it is gone.`);
+      expect(whileRunning).toMatchObject({
+        region: 'us-east-1',
+        pid: process.pid,
+        userPoolId: expect.stringMatching(/^us-east-1_/),
+        endpoints: { restApi: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/) },
+      });
+      const file = whileRunning as LocalStackFile;
+      expect(out).toContain(`  export AWS_ENDPOINT_URL_DYNAMODB=${file.endpoints.dynamodb}`);
+      expect(out).toContain(
+        `  export AWS_ENDPOINT_URL_COGNITO_IDENTITY=${file.endpoints.identityPool}`,
+      );
+      expect(out).toContain('  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1');
+      expect(out).toContain(
+        `  aws dynamodb scan --table-name ${file.tableName} --endpoint-url ${file.endpoints.dynamodb}`,
+      );
+      // The SDK with nothing but the printed environment (no endpoint in code) reaches the stack:
+      // an IAM-signed ListUsers through the user-pool front, a Scan through the isolation proxy.
+      expect(sdk).toEqual({ status: 0, stdout: 'users 4 items>0 true\n' });
+      // The demo users signed up and confirmed with the codes the pool sent (printed and kept).
+      const alice = codes['alice@alpha.example'];
+      expect(alice).toMatchObject({
+        kind: 'sign-up confirmation code',
+        code: expect.stringMatching(/^\d{6}$/),
+      });
+      expect(out).toContain(
+        `  ✉ sign-up confirmation code for alice@alpha.example: ${alice?.code}`,
+      );
+      expect(existsSync(stackFile)).toBe(false);
+      expect(existsSync(codesFileOf(stackFile))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it("does not take over a running stack's file", async () => {
