@@ -44,6 +44,7 @@ import {
 } from './identity-pool/index.js';
 import {
   createIamEvaluator,
+  IamDecision,
   type IsolationDecisions,
   type SessionInfo,
   startIsolationProxy,
@@ -357,6 +358,43 @@ export function iamSecrets(roles: FunctionRoles): (accessKeyId: string) => strin
       : roles.byAccessKeyId(accessKeyId)?.secretAccessKey;
 }
 
+/**
+ * What a function's role may do in the user pool: IAM over the function's template `Policies`, as
+ * for DynamoDB and the identity pool — so a function calling a Cognito action its template does not
+ * grant is refused locally (AccessDeniedException) as it would be in AWS. The stack's own key
+ * (provisioning, demo, tests) stands for an administrator and is allowed everything.
+ */
+export function cognitoIdpAuthorizer(
+  roles: FunctionRoles,
+  where: { readonly region: string; readonly accountId: string },
+): (accessKeyId: string, operation: string, userPoolId: string | undefined) => string | undefined {
+  return (accessKeyId, operation, userPoolId) => {
+    const role = roles.byAccessKeyId(accessKeyId);
+    if (!role) return undefined;
+    const action = `cognito-idp:${operation}`;
+    const resource =
+      userPoolId === undefined
+        ? '*'
+        : `arn:aws:cognito-idp:${where.region}:${where.accountId}:userpool/${userPoolId}`;
+    const { decision } = role.evaluator.evaluate({
+      action,
+      resource,
+      context: {
+        'aws:PrincipalType': 'AssumedRole',
+        'aws:PrincipalAccount': where.accountId,
+        'aws:RequestedRegion': where.region,
+        'aws:PrincipalArn': role.roleArn,
+      },
+    });
+    if (decision === IamDecision.allow) return undefined;
+    const why =
+      decision === IamDecision.explicitDeny
+        ? 'with an explicit deny in an identity-based policy'
+        : `because no identity-based policy allows the ${action} action`;
+    return `User: ${role.principalArn} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
+  };
+}
+
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ACCOUNT_ID = '123456789012';
@@ -569,6 +607,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           dataDir: cognito.dataDir,
           region,
           secretFor: iamSecrets(roles),
+          authorize: cognitoIdpAuthorizer(roles, { region, accountId: ACCOUNT_ID }),
           port: ports.cognito ?? 0,
           logger,
           ...(options.onUserPoolMessage ? { onMessage: options.onUserPoolMessage } : {}),

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import {
   AdminAddUserToGroupCommand,
   AdminConfirmSignUpCommand,
+  AdminGetUserCommand,
   AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient,
   CreateGroupCommand,
@@ -700,6 +701,34 @@ describe('startLocalStack', () => {
       accessKeyId: role?.accessKeyId,
       secretAccessKey: role?.secretAccessKey,
     });
+  });
+
+  it("a function's key is judged by its policy in the user pool too: members may AdminGetUser, the authorizer may not", async () => {
+    const asFunction = (logicalId: string) => {
+      const role = stack.functions.roles.get(logicalId);
+      return new CognitoIdentityProviderClient({
+        endpoint: stack.endpoints.userPool,
+        region: stack.region,
+        credentials: {
+          accessKeyId: role?.accessKeyId ?? '',
+          secretAccessKey: role?.secretAccessKey ?? '',
+        },
+      });
+    };
+    const members = asFunction('MembersFunction');
+    const authorizer = asFunction('AuthorizerFunction');
+    try {
+      const get = new AdminGetUserCommand({ UserPoolId: stack.userPoolId, Username: email });
+      expect((await members.send(get)).Username).toBeDefined();
+      const refused = await authorizer.send(get).catch((error: Error) => error);
+      expect(refused).toMatchObject({
+        name: 'AccessDeniedException',
+        message: `User: arn:aws:sts::123456789012:assumed-role/AuthorizerFunctionRole/AuthorizerFunction is not authorized to perform: cognito-idp:AdminGetUser on resource: arn:aws:cognito-idp:us-east-1:123456789012:userpool/${stack.userPoolId} because no identity-based policy allows the cognito-idp:AdminGetUser action`,
+      });
+    } finally {
+      members.destroy();
+      authorizer.destroy();
+    }
   });
 
   it('stop() leaves no child process and frees every port', async () => {

@@ -48,6 +48,7 @@ export const CognitoErrorType = {
   unrecognizedClient: 'UnrecognizedClientException',
   incompleteSignature: 'IncompleteSignatureException',
   invalidSignature: 'InvalidSignatureException',
+  accessDenied: 'AccessDeniedException',
   serialization: 'SerializationException',
   unknownOperation: 'UnknownOperationException',
 } as const;

@@ -11,7 +11,9 @@
  *   request is invalid." (cognito-idp AdminInitiateAuth with a bad key: pmill/aws-cognito#16);
  * - a malformed or wrong signature: `IncompleteSignatureException` / `InvalidSignatureException`
  *   with SigV4's own messages (sam/local/sigv4.ts).
- * What a known key may do is not judged: the stack's keys stand for roles allowed everything here.
+ * - a known key whose policy does not allow the action: `AccessDeniedException` "User: <principal>
+ *   is not authorized to perform: cognito-idp:<Action> on resource: <pool ARN> because no
+ *   identity-based policy allows …" (IAM's refusal format), when the stack passes an authorizer.
  */
 import type { IncomingMessage } from 'node:http';
 import { parseAuthorization, verifySignature } from '../sigv4.js';
@@ -20,17 +22,27 @@ import { CognitoErrorType, CognitoServiceError } from './errors.js';
 /** The secret of an access key the stack uses (its own, the functions' role), else undefined. */
 export type SecretLookup = (accessKeyId: string) => string | undefined;
 
+/**
+ * IAM's verdict for an authenticated key: undefined when `cognito-idp:<operation>` is allowed on the
+ * pool (`userPoolId`, undefined for pool-less operations), else the AccessDeniedException message.
+ */
+export type CallAuthorizer = (
+  accessKeyId: string,
+  operation: string,
+  userPoolId: string | undefined,
+) => string | undefined;
+
 export const SIGNING_SERVICE = 'cognito-idp';
 
 /**
  * Throws the AWS front end's answer unless `req` carries a valid SigV4 signature over `body` by a
- * key `secretFor` knows, scoped to `region` and cognito-idp.
+ * key `secretFor` knows, scoped to `region` and cognito-idp. Returns the key's id.
  */
 export function assertSigned(
   req: IncomingMessage,
   body: Buffer,
   expected: { readonly region: string; readonly now: number; readonly secretFor: SecretLookup },
-): void {
+): string {
   const header = req.headers.authorization;
   if (header === undefined || header.trim() === '')
     throw new CognitoServiceError(
@@ -56,4 +68,5 @@ export function assertSigned(
     { region: expected.region, service: SIGNING_SERVICE, now: expected.now },
   );
   if (problem) throw new CognitoServiceError(problem.errorType, problem.message);
+  return auth.accessKeyId;
 }

@@ -12,7 +12,7 @@ export {
   UserPoolFrontConfigError,
   UserPoolFrontError,
 } from './errors.js';
-export { type SecretLookup, SIGNING_SERVICE } from './iam.js';
+export { type CallAuthorizer, type SecretLookup, SIGNING_SERVICE } from './iam.js';
 export { DEFAULT_PASSWORD_POLICY, passwordViolation } from './passwords.js';
 export { PUBLIC_OPERATIONS } from './protocol.js';
 export {

@@ -17,7 +17,7 @@ import {
   UserPoolFrontConfigError,
   UserPoolFrontError,
 } from './errors.js';
-import { assertSigned, type SecretLookup } from './iam.js';
+import { assertSigned, type CallAuthorizer, type SecretLookup } from './iam.js';
 import { type Call, createOperations } from './operations.js';
 import {
   errorResponse,
@@ -42,6 +42,11 @@ export interface UserPoolFrontOptions {
    * undefined. The local stack passes its own keys and the functions' role key.
    */
   readonly secretFor: SecretLookup;
+  /**
+   * What an authenticated key may do (IAM over its identity-based policy). Default: a key
+   * `secretFor` knows may call every operation.
+   */
+  readonly authorize?: CallAuthorizer;
   /** Default 0: a free port. */
   readonly port?: number;
   /** A loopback address. Default `127.0.0.1`. */
@@ -86,6 +91,8 @@ function optionIssues(options: UserPoolFrontOptions): string[] {
   if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(String(options.region)))
     issues.push(`region must look like us-east-1, got ${JSON.stringify(options.region)}`);
   if (typeof options.secretFor !== 'function') issues.push('secretFor must be a function');
+  if (options.authorize !== undefined && typeof options.authorize !== 'function')
+    issues.push('authorize must be a function');
   if (options.now !== undefined && typeof options.now !== 'function')
     issues.push('now must be a function');
   if (typeof options.dataDir !== 'string' || options.dataDir === '')
@@ -131,14 +138,28 @@ export async function startUserPoolFront(options: UserPoolFrontOptions): Promise
       return upstream.relay(req.method ?? 'GET', req.url ?? '/', req.headers, body);
     calls[operation] = (calls[operation] ?? 0) + 1;
     // Authentication comes first in AWS too: an unsigned Admin* call is refused unparsed.
-    if (!PUBLIC_OPERATIONS.has(operation))
-      assertSigned(req, body, { region: options.region, now: now(), secretFor: options.secretFor });
+    const accessKeyId = PUBLIC_OPERATIONS.has(operation)
+      ? undefined
+      : assertSigned(req, body, {
+          region: options.region,
+          now: now(),
+          secretFor: options.secretFor,
+        });
     const call: Call = {
       operation,
       input: parseJsonObject(body),
       body,
       headers: req.headers,
     };
+    if (accessKeyId !== undefined && options.authorize) {
+      const poolId = call.input.UserPoolId;
+      const denied = options.authorize(
+        accessKeyId,
+        operation,
+        typeof poolId === 'string' ? poolId : undefined,
+      );
+      if (denied) throw new CognitoServiceError(CognitoErrorType.accessDenied, denied);
+    }
     return operations.handle(call);
   };
 
