@@ -20,6 +20,9 @@ import {
 import {
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
+  InitiateAuthCommand,
+  SignUpCommand,
+  UpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -31,7 +34,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { fc } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoClient, demoClient } from '../../sam/local/demo.js';
+import { DEMO_PASSWORD, type DemoClient, demoClient } from '../../sam/local/demo.js';
 import { type LocalStack, startLocalStack } from '../../sam/local/stack.js';
 
 const denied = { name: 'AccessDeniedException' };
@@ -198,6 +201,46 @@ describe("attacks with only a user's own tokens, on the local stack", () => {
     client?.close();
     direct?.destroy();
     await stack?.stop();
+  });
+
+  describe('5. the local user pool refuses what the app client may not write, as Cognito does', () => {
+    const unauthorizedAttribute = {
+      name: 'NotAuthorizedException',
+      message: 'A client attempted to write unauthorized attribute',
+    };
+    it('a sign-up carrying custom:tenant_id, and an update of custom:role, change nothing', async () => {
+      await expect(
+        client.cognito.send(
+          new SignUpCommand({
+            ClientId: stack.clientId,
+            Username: 'mallory@elsewhere.example',
+            Password: 'Str0ng!Passw0rd',
+            UserAttributes: [
+              { Name: 'email', Value: 'mallory@elsewhere.example' },
+              { Name: 'custom:tenant_id', Value: bravo },
+            ],
+          }),
+        ),
+      ).rejects.toMatchObject(unauthorizedAttribute);
+      const before = await attributesOf('pia@alpha.example');
+      const { AuthenticationResult } = await client.cognito.send(
+        new InitiateAuthCommand({
+          ClientId: stack.clientId,
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          AuthParameters: { USERNAME: 'pia@alpha.example', PASSWORD: DEMO_PASSWORD },
+        }),
+      );
+      const accessToken = AuthenticationResult?.AccessToken ?? '';
+      await expect(
+        client.cognito.send(
+          new UpdateUserAttributesCommand({
+            AccessToken: accessToken,
+            UserAttributes: [{ Name: 'custom:role', Value: 'admin' }],
+          }),
+        ),
+      ).rejects.toMatchObject(unauthorizedAttribute);
+      expect(await attributesOf('pia@alpha.example')).toEqual(before);
+    });
   });
 
   describe('1. a user cannot get tenant credentials from the identity pool', () => {
