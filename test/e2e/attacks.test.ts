@@ -24,9 +24,8 @@ import {
   SignUpCommand,
   UpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -34,28 +33,29 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { fc } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD, type DemoClient, demoClient } from '../../sam/local/demo.js';
-import { type LocalStack, startLocalStack } from '../../sam/local/stack.js';
+import { DEMO_PASSWORD, type DemoClient } from '../../sam/local/demo.js';
+import type { LocalStack } from '../../sam/local/stack.js';
+import { type E2eStack, startE2eStack } from '../fixtures/e2e-stack.js';
 
 const denied = { name: 'AccessDeniedException' };
 const notAuthorized = { name: 'NotAuthorizedException' };
 
 describe("attacks with only a user's own tokens, on the local stack", () => {
+  let e2e: E2eStack;
   let stack: LocalStack;
   let client: DemoClient;
   let direct: DynamoDBDocumentClient;
-  const subs: Record<string, string> = {};
-  const ids: Record<string, string> = {};
-  const refresh: Record<string, string> = {};
+  let subs: Record<string, string> = {};
+  let ids: Record<string, string> = {};
+  let refresh: Record<string, string> = {};
   let alpha = '';
   let bravo = '';
 
-  const read = async (PK: string, SK: string) =>
-    (
-      await direct.send(
-        new GetCommand({ TableName: stack.tableName, Key: { PK, SK }, ConsistentRead: true }),
-      )
-    ).Item;
+  const read = (PK: string, SK: string) => e2e.read(PK, SK);
+  const api = (who: string, method: string, path: string, body?: unknown, base?: string) =>
+    e2e.api(who, method, path, body, base);
+  const signIn = (who: string) => e2e.signIn(who);
+  const backendCredentials = (who: string) => e2e.tenantClient(who);
   const partition = async (PK: string) =>
     (
       await direct.send(
@@ -67,13 +67,6 @@ describe("attacks with only a user's own tokens, on the local stack", () => {
         }),
       )
     ).Items ?? [];
-  const api = (who: string, method: string, path: string, body?: unknown, base?: string) =>
-    client.call(ids[who], method, path, body, base);
-  const signIn = async (who: string) => {
-    const t = await client.signIn(who);
-    ids[who] = t.idToken;
-    refresh[who] = t.refreshToken;
-  };
   // By sub: cognito-local keeps group membership under the username (the sub), not the email alias.
   const groupsOf = async (email: string) =>
     (
@@ -99,62 +92,9 @@ describe("attacks with only a user's own tokens, on the local stack", () => {
       // The SDK signs the IAM-only operations: a browser has no keys, so these are made up.
       credentials: { accessKeyId: 'AKIDATTACKERNOTAKEY', secretAccessKey: 'made-up' },
     });
-  /**
-   * The tenant credentials a backend function receives for `who`: the AuthorizerFunction's answer to
-   * a request event, as the gateway would ask for it.
-   */
-  const backendCredentials = async (who: string) => {
-    // Any API id and stage: the authorizer scopes its policy to whatever ARN it is asked about.
-    const api = { apiId: 'a1b2c3d4e5', stage: 'prod' };
-    const fn = stack.functions.get('AuthorizerFunction');
-    if (!fn) throw new Error('no AuthorizerFunction');
-    const arn = `arn:aws:execute-api:${stack.region}:123456789012:${api.apiId}/${api.stage}/GET/aircraft`;
-    const token = ids[who] ?? '';
-    const response = (await fn.handler(
-      {
-        type: 'REQUEST',
-        methodArn: arn,
-        resource: '/aircraft',
-        path: '/aircraft',
-        httpMethod: 'GET',
-        headers: { Authorization: `Bearer ${token}` },
-        multiValueHeaders: { Authorization: [`Bearer ${token}`] },
-        requestContext: {
-          apiId: api.apiId,
-          stage: api.stage,
-          httpMethod: 'GET',
-          path: '/aircraft',
-        },
-      },
-      {} as Parameters<typeof fn.handler>[1],
-    )) as { context?: Record<string, string> };
-    const c = response.context ?? {};
-    if (!c.accessKeyId) throw new Error(`no credentials for ${who}: ${JSON.stringify(response)}`);
-    return DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: stack.endpoints.dynamodb,
-        region: stack.region,
-        credentials: {
-          accessKeyId: c.accessKeyId,
-          secretAccessKey: c.secretAccessKey ?? '',
-          sessionToken: c.sessionToken ?? '',
-        },
-      }),
-    );
-  };
-
   beforeAll(async () => {
-    stack = await startLocalStack({
-      parameters: { ResultTtlSeconds: 0, MembershipCacheSeconds: 0 },
-    });
-    client = demoClient(stack);
-    direct = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: stack.directDynamoDbEndpoint,
-        region: stack.region,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-    );
+    e2e = await startE2eStack();
+    ({ stack, client, direct, subs, ids, refresh } = e2e);
     for (const who of [
       'ada@alpha.example',
       'pia@alpha.example',
@@ -162,8 +102,7 @@ describe("attacks with only a user's own tokens, on the local stack", () => {
       'bob@bravo.example',
       'eve@elsewhere.example',
     ]) {
-      subs[who] = await client.signUp(who);
-      await signIn(who);
+      await e2e.signUp(who);
     }
     const a = await api('ada@alpha.example', 'POST', '/tenants', {
       name: 'Alpha',
@@ -198,9 +137,7 @@ describe("attacks with only a user's own tokens, on the local stack", () => {
     }
   }, 180_000);
   afterAll(async () => {
-    client?.close();
-    direct?.destroy();
-    await stack?.stop();
+    await e2e?.stop();
   });
 
   describe('5. the local user pool refuses what the app client may not write, as Cognito does', () => {

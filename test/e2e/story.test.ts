@@ -24,51 +24,32 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../sam/invoke.js';
-import { DEMO_PASSWORD, type DemoClient, demoClient } from '../../sam/local/demo.js';
-import { type LocalStack, startLocalStack } from '../../sam/local/stack.js';
+import { DEMO_PASSWORD, type DemoClient } from '../../sam/local/demo.js';
+import type { LocalStack } from '../../sam/local/stack.js';
 import { ROOT } from '../../sam/template.js';
+import { type E2eStack, startE2eStack } from '../fixtures/e2e-stack.js';
 
 describe('the whole story over HTTP, on the local stack', () => {
+  let e2e: E2eStack;
   let stack: LocalStack;
   let client: DemoClient;
-  let direct: DynamoDBDocumentClient;
-  const subs: Record<string, string> = {};
-  const ids: Record<string, string> = {};
-  const refresh: Record<string, string> = {};
+  let subs: Record<string, string> = {};
+  let ids: Record<string, string> = {};
+  let refresh: Record<string, string> = {};
   let alpha = '';
   let bravo = '';
 
-  const read = async (PK: string, SK: string) =>
-    (
-      await direct.send(
-        new GetCommand({ TableName: stack.tableName, Key: { PK, SK }, ConsistentRead: true }),
-      )
-    ).Item;
+  const read = (PK: string, SK: string) => e2e.read(PK, SK);
   const api = (who: string, method: string, path: string, body?: unknown, base?: string) =>
-    client.call(ids[who], method, path, body, base);
-  const signIn = async (who: string) => {
-    const t = await client.signIn(who);
-    ids[who] = t.idToken;
-    refresh[who] = t.refreshToken;
-  };
+    e2e.api(who, method, path, body, base);
+  const signIn = (who: string) => e2e.signIn(who);
 
   beforeAll(async () => {
-    stack = await startLocalStack({
-      parameters: { ResultTtlSeconds: 0, MembershipCacheSeconds: 0 },
-    });
-    client = demoClient(stack);
-    direct = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: stack.directDynamoDbEndpoint,
-        region: stack.region,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-    );
+    e2e = await startE2eStack();
+    ({ stack, client, subs, ids, refresh } = e2e);
   }, 120_000);
   afterAll(async () => {
-    client?.close();
-    direct?.destroy();
-    await stack?.stop();
+    await e2e?.stop();
   });
 
   it('sign-up and confirmation: the trigger writes the profile', async () => {
@@ -141,26 +122,7 @@ describe('the whole story over HTTP, on the local stack', () => {
   it("code tricked into another tenant's key is refused by the isolation layer, and writes nothing", async () => {
     // Exactly the credentials a backend function receives for Ann: the authorizer's answer to a
     // request event, as the gateway asks for it (they are minted server-side only).
-    const authorizer = stack.functions.get('AuthorizerFunction');
-    const token = ids['ann@alpha.example'] ?? '';
-    const answer = (await authorizer?.handler(
-      {
-        type: 'REQUEST',
-        methodArn: `arn:aws:execute-api:${stack.region}:123456789012:a1b2c3d4e5/prod/GET/aircraft`,
-        resource: '/aircraft',
-        path: '/aircraft',
-        httpMethod: 'GET',
-        headers: { Authorization: `Bearer ${token}` },
-        requestContext: {
-          apiId: 'a1b2c3d4e5',
-          stage: 'prod',
-          httpMethod: 'GET',
-          path: '/aircraft',
-        },
-      },
-      {} as never,
-    )) as { context?: Record<string, string> };
-    const c = answer?.context ?? {};
+    const c = await e2e.authorizerContext('ann@alpha.example');
     expect(c).toMatchObject({ tenantId: alpha, accessKeyId: expect.stringMatching(/^ASIA/) });
     const scoped = DynamoDBDocumentClient.from(
       new DynamoDBClient({
