@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseBodyObject, printable, readLimitedBody } from '../json-body.js';
 import { ServiceError, ServiceErrorType } from './errors.js';
 
 export const OPERATIONS = [
@@ -71,41 +72,21 @@ export function parseTarget(target: string | undefined): Operation {
   return known;
 }
 
+/** A body the stand-in refuses: SerializationException, as the service answers it. */
+const refuseBody = (message: string, cause?: unknown) =>
+  new ServiceError(
+    ServiceErrorType.serialization,
+    message,
+    cause === undefined ? undefined : { cause },
+  );
+
 /** Reads the body, refusing more than `MAX_BODY_BYTES`. */
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new ServiceError(
-        ServiceErrorType.serialization,
-        `Request body is larger than ${MAX_BODY_BYTES} bytes`,
-      );
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
+export const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  readLimitedBody(req, MAX_BODY_BYTES, refuseBody);
 
 /** The JSON object of a request body; an empty body is `{}` as for the SDK's empty inputs. */
-export function parseJsonObject(body: Buffer): Record<string, unknown> {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new ServiceError(ServiceErrorType.serialization, 'Request body is not valid JSON', {
-      cause,
-    });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ServiceError(ServiceErrorType.serialization, 'Request body is not a JSON object');
-  }
-  return value as Record<string, unknown>;
-}
+export const parseJsonObject = (body: Buffer): Record<string, unknown> =>
+  parseBodyObject(body, refuseBody);
 
 export interface GetIdInput {
   readonly identityPoolId: string;
@@ -389,9 +370,4 @@ export function writeResponse(res: ServerResponse, response: WireResponse): void
     'x-amzn-requestid': randomUUID(),
   });
   res.end(body);
-}
-
-/** Header-safe and log-safe: printable ASCII only, everything else `?`. */
-function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?');
 }

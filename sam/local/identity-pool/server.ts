@@ -22,8 +22,8 @@
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../../authorizer/index.js';
+import { listen } from '../listen.js';
 import {
   authenticateCaller,
   authorizeCaller,
@@ -517,25 +517,19 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
   const server = createServer((req, res) => {
     void handle(req, res);
   });
+  let endpoint: string;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    endpoint = await listen(server, host, options.port ?? 0);
   } catch (cause) {
     throw new IdentityPoolError(
       `identity pool stand-in could not listen on ${host}:${options.port ?? 0}`,
       { cause },
     );
   }
-  const { port } = server.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
 
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint,
     identityPoolId: options.identityPoolId,
     sessions: {
       lookup: (accessKeyId) => store.lookup(accessKeyId),

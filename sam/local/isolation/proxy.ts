@@ -23,7 +23,6 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   DescribeTableCommand,
   DynamoDBClient,
@@ -31,6 +30,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../../authorizer/index.js';
+import { listen } from '../listen.js';
 import { credentialAccessKeyId, parseAuthorization, verifySignature } from '../sigv4.js';
 import {
   type AccessCheck,
@@ -473,18 +473,12 @@ export async function startIsolationProxy(options: IsolationProxyOptions): Promi
   });
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, rejectListen) => {
-    server.once('error', (error) =>
-      rejectListen(
-        new IsolationError(`isolation proxy could not listen on ${host}`, { cause: error }),
-      ),
-    );
-    server.listen(options.port ?? 0, host, () => resolve());
+  const endpoint = await listen(server, host, options.port ?? 0).catch((error: unknown) => {
+    throw new IsolationError(`isolation proxy could not listen on ${host}`, { cause: error });
   });
-  const { port } = server.address() as AddressInfo;
   let stopped: Promise<void> | undefined;
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint,
     decisions: () => ({
       allowed: { ...counts.allowed },
       denied: { ...counts.denied },

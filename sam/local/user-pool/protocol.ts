@@ -7,7 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseBodyObject, printable, readLimitedBody } from '../json-body.js';
 import { CognitoErrorType, CognitoServiceError } from './errors.js';
+
+export { printable };
 
 export const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 export const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -65,46 +68,21 @@ export function operationOf(target: string | undefined): string | undefined {
   return /^[A-Za-z]+$/.test(operation) ? operation : undefined;
 }
 
+/** A body this front refuses: SerializationException, as Cognito answers it. */
+const refuseBody = (message: string, cause?: unknown) =>
+  new CognitoServiceError(
+    CognitoErrorType.serialization,
+    message,
+    cause === undefined ? undefined : { cause },
+  );
+
 /** Reads the body, refusing more than `MAX_BODY_BYTES`. */
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES)
-      throw new CognitoServiceError(
-        CognitoErrorType.serialization,
-        `Request body is larger than ${MAX_BODY_BYTES} bytes`,
-      );
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
+export const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  readLimitedBody(req, MAX_BODY_BYTES, refuseBody);
 
 /** The JSON object of a request body; an empty body is `{}`. */
-export function parseJsonObject(body: Buffer): Record<string, unknown> {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new CognitoServiceError(
-      CognitoErrorType.serialization,
-      'Request body is not valid JSON',
-      {
-        cause,
-      },
-    );
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new CognitoServiceError(
-      CognitoErrorType.serialization,
-      'Request body is not a JSON object',
-    );
-  return value as Record<string, unknown>;
-}
+export const parseJsonObject = (body: Buffer): Record<string, unknown> =>
+  parseBodyObject(body, refuseBody);
 
 export interface WireResponse {
   readonly status: number;
@@ -141,11 +119,6 @@ export function writeResponse(res: ServerResponse, response: WireResponse): void
     'x-amzn-requestid': response.headers['x-amzn-requestid'] ?? randomUUID(),
   });
   res.end(response.body);
-}
-
-/** Header-safe and log-safe: printable ASCII only, everything else `?`. */
-export function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?');
 }
 
 /** A string member of a request document, or undefined; a non-string is a SerializationException. */

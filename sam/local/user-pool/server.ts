@@ -7,8 +7,8 @@
  * other operations) passes through untouched.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../../authorizer/index.js';
+import { listen } from '../listen.js';
 import type { UserPoolMessage } from './accounts.js';
 import { cognitoLocalData, type UserPoolData } from './data.js';
 import {
@@ -188,14 +188,9 @@ export async function startUserPoolFront(options: UserPoolFrontOptions): Promise
   const server = createServer((req, res) => {
     void handle(req, res);
   });
+  let endpoint: string;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    endpoint = await listen(server, host, options.port ?? 0);
   } catch (cause) {
     upstream.close();
     throw new UserPoolFrontError(
@@ -205,10 +200,9 @@ export async function startUserPoolFront(options: UserPoolFrontOptions): Promise
       },
     );
   }
-  const { port } = server.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint,
     stats: () => ({ calls: { ...calls }, refused: { ...refused } }),
     stop() {
       stopping ??= new Promise<void>((resolve) => {
