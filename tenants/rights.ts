@@ -16,13 +16,13 @@ import type { TenantContext } from '../authorizer/index.js';
 import {
   BuiltInRoleId,
   type CompiledRole,
-  compileRole,
   coverage,
   PolicyValidationError,
   ROLE_ID_PATTERN,
 } from '../policy/index.js';
 import { PermissionDeniedError, RightsExceededError } from './errors.js';
 import { controlPk, roleSk } from './keys.js';
+import { compileRoleItem } from './roles-store.js';
 
 /** A role as stored, compiled, with the version a guarded write pins. */
 export interface StoredRole {
@@ -54,14 +54,7 @@ export async function readStoredRole(
   );
   if (!Item) return undefined;
   try {
-    const compiled = compileRole({
-      tenantId: Item.tenantId,
-      roleId: Item.roleId,
-      name: Item.name,
-      allow: Item.allow,
-      deny: Item.deny ?? [],
-      version: Item.version,
-    });
+    const compiled = compileRoleItem(Item);
     return { compiled, version: compiled.version };
   } catch (error) {
     if (error instanceof PolicyValidationError)

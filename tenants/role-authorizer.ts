@@ -5,15 +5,10 @@
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
-import {
-  type CompiledRole,
-  compileRole,
-  type Decision,
-  evaluate,
-  ROLE_ID_PATTERN,
-} from '../policy/index.js';
+import { type CompiledRole, type Decision, evaluate, ROLE_ID_PATTERN } from '../policy/index.js';
 import { PermissionDeniedError, TenantsConfigError } from './errors.js';
 import { controlPk, roleSk } from './keys.js';
+import { compileRoleItem } from './roles-store.js';
 import { createTtlCache } from './ttl-cache.js';
 
 /** Options of {@link createRoleAuthorizer}. */
@@ -75,14 +70,7 @@ export function createRoleAuthorizer(options: RoleAuthorizerOptions): RoleAuthor
       }),
     );
     if (!Item) return undefined;
-    return compileRole({
-      tenantId: Item.tenantId,
-      roleId: Item.roleId,
-      name: Item.name,
-      allow: Item.allow,
-      deny: Item.deny ?? [],
-      version: Item.version,
-    });
+    return compileRoleItem(Item);
   };
 
   const roleOf = (ctx: TenantContext) =>

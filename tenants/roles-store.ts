@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   BuiltInRoleId,
+  type CompiledRole,
   compileRole,
   isReservedRoleId,
   type RoleDocument,
@@ -45,6 +46,22 @@ export function roleItem(doc: RoleDocument): Record<string, unknown> {
     deny: [...role.deny],
     version: role.version,
   };
+}
+
+/**
+ * A stored role item compiled for checks: the inverse of `roleItem`. A missing `deny` is none (role
+ * items may predate deny lists); anything else is validated as written, so a corrupt or wrongly typed
+ * item throws `PolicyValidationError` rather than being coerced into a role.
+ */
+export function compileRoleItem(item: Record<string, unknown>): CompiledRole {
+  return compileRole({
+    tenantId: item.tenantId,
+    roleId: item.roleId,
+    name: item.name,
+    allow: item.allow,
+    deny: item.deny ?? [],
+    version: item.version,
+  } as RoleDocument);
 }
 
 const toDocument = (item: Record<string, unknown>): RoleDocument => ({
