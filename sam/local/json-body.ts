@@ -43,6 +43,19 @@ export function parseBodyObject(body: Buffer, refuse: RefuseBody): Record<string
   return value as Record<string, unknown>;
 }
 
+/** A front's two body steps, bound to its size limit and its refusal. */
+export interface JsonBodyReader {
+  readBody(req: IncomingMessage): Promise<Buffer>;
+  parseJsonObject(body: Buffer): Record<string, unknown>;
+}
+
+export function jsonBodyReader(maxBytes: number, refuse: RefuseBody): JsonBodyReader {
+  return {
+    readBody: (req) => readLimitedBody(req, maxBytes, refuse),
+    parseJsonObject: (body) => parseBodyObject(body, refuse),
+  };
+}
+
 /** Header-safe and log-safe: printable ASCII only, everything else `?`. */
 export function printable(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, '?');

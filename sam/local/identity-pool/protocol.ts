@@ -15,8 +15,8 @@
  * ("1 validation error detected: Value '…' at 'identityPoolId' failed to satisfy constraint: …").
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseBodyObject, printable, readLimitedBody } from '../json-body.js';
+import type { ServerResponse } from 'node:http';
+import { jsonBodyReader, printable } from '../json-body.js';
 import { ServiceError, ServiceErrorType } from './errors.js';
 
 export const OPERATIONS = [
@@ -72,21 +72,16 @@ export function parseTarget(target: string | undefined): Operation {
   return known;
 }
 
-/** A body the stand-in refuses: SerializationException, as the service answers it. */
-const refuseBody = (message: string, cause?: unknown) =>
-  new ServiceError(
-    ServiceErrorType.serialization,
-    message,
-    cause === undefined ? undefined : { cause },
-  );
-
-/** Reads the body, refusing more than `MAX_BODY_BYTES`. */
-export const readBody = (req: IncomingMessage): Promise<Buffer> =>
-  readLimitedBody(req, MAX_BODY_BYTES, refuseBody);
-
-/** The JSON object of a request body; an empty body is `{}` as for the SDK's empty inputs. */
-export const parseJsonObject = (body: Buffer): Record<string, unknown> =>
-  parseBodyObject(body, refuseBody);
+/** Bodies are read up to `MAX_BODY_BYTES`; a refused one is SerializationException, as the service answers. */
+export const { readBody, parseJsonObject } = jsonBodyReader(
+  MAX_BODY_BYTES,
+  (message, cause) =>
+    new ServiceError(
+      ServiceErrorType.serialization,
+      message,
+      cause === undefined ? undefined : { cause },
+    ),
+);
 
 export interface GetIdInput {
   readonly identityPoolId: string;

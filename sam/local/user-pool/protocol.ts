@@ -6,8 +6,8 @@
  * `Access-Control-Allow-Origin: *`, as Cognito's does, so browser clients (Amplify) can read errors.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseBodyObject, printable, readLimitedBody } from '../json-body.js';
+import type { ServerResponse } from 'node:http';
+import { jsonBodyReader, printable } from '../json-body.js';
 import { CognitoErrorType, CognitoServiceError } from './errors.js';
 
 export { printable };
@@ -68,21 +68,16 @@ export function operationOf(target: string | undefined): string | undefined {
   return /^[A-Za-z]+$/.test(operation) ? operation : undefined;
 }
 
-/** A body this front refuses: SerializationException, as Cognito answers it. */
-const refuseBody = (message: string, cause?: unknown) =>
-  new CognitoServiceError(
-    CognitoErrorType.serialization,
-    message,
-    cause === undefined ? undefined : { cause },
-  );
-
-/** Reads the body, refusing more than `MAX_BODY_BYTES`. */
-export const readBody = (req: IncomingMessage): Promise<Buffer> =>
-  readLimitedBody(req, MAX_BODY_BYTES, refuseBody);
-
-/** The JSON object of a request body; an empty body is `{}`. */
-export const parseJsonObject = (body: Buffer): Record<string, unknown> =>
-  parseBodyObject(body, refuseBody);
+/** Bodies are read up to `MAX_BODY_BYTES`; a refused one is SerializationException, as Cognito answers. */
+export const { readBody, parseJsonObject } = jsonBodyReader(
+  MAX_BODY_BYTES,
+  (message, cause) =>
+    new CognitoServiceError(
+      CognitoErrorType.serialization,
+      message,
+      cause === undefined ? undefined : { cause },
+    ),
+);
 
 export interface WireResponse {
   readonly status: number;
