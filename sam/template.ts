@@ -13,6 +13,8 @@ export const TEMPLATE_PATH = join(ROOT, 'template.yaml');
 
 export type Template = {
   Parameters?: Record<string, { Type: string; Default?: unknown }>;
+  Rules?: Record<string, unknown>;
+  Conditions?: Record<string, unknown>;
   Globals?: { Function?: Record<string, unknown> };
   Resources: Record<
     string,

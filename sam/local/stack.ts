@@ -99,7 +99,10 @@ export interface LocalStackOptions {
   readonly ports?: LocalStackPorts;
   /** Default `us-east-1`. */
   readonly region?: string;
-  /** Template parameter overrides, e.g. `{ ResultTtlSeconds: 1 }`. */
+  /**
+   * Template parameter overrides, e.g. `{ ResultTtlSeconds: 1 }`. `AllowedOrigins` (no default in the
+   * template: a deploy must name its front ends) defaults to `LOCAL_ALLOWED_ORIGINS` here.
+   */
   readonly parameters?: Readonly<Record<string, string | number>>;
   /** Lifetime of identity-pool credentials. Default 3600 (Cognito's). */
   readonly credentialsTtlSeconds?: number;
@@ -395,6 +398,9 @@ export function cognitoIdpAuthorizer(
   };
 }
 
+/** The browser origin the local APIs allow unless `parameters.AllowedOrigins` says otherwise. */
+export const LOCAL_ALLOWED_ORIGINS = 'http://127.0.0.1:3002';
+
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ACCOUNT_ID = '123456789012';
@@ -432,7 +438,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ports = options.ports ?? {};
   let parameters: Record<string, string> = {};
   try {
-    parameters = resolveParameters(template, options.parameters);
+    parameters = resolveParameters(template, {
+      ...(template.Parameters?.AllowedOrigins ? { AllowedOrigins: LOCAL_ALLOWED_ORIGINS } : {}),
+      ...options.parameters,
+    });
   } catch (error) {
     if (error instanceof LocalStackConfigError) issues.push(...error.issues);
     else throw error;

@@ -61,6 +61,7 @@ import {
 } from '../../sam/local/provision.js';
 import {
   apiDefinitions,
+  LOCAL_ALLOWED_ORIGINS,
   type LocalStack,
   PORT_FLAGS,
   startLocalStack,
@@ -74,7 +75,10 @@ const resolution = (t: Template = template, overrides = {}): LocalResolution => 
   region: 'us-east-1',
   accountId: '123456789012',
   stackName: 'tenantgate-local',
-  parameters: resolveParameters(t, overrides),
+  parameters: resolveParameters(t, {
+    ...(t.Parameters?.AllowedOrigins ? { AllowedOrigins: LOCAL_ALLOWED_ORIGINS } : {}),
+    ...overrides,
+  }),
   refs: {
     ...initialRefs(t, {
       region: 'us-east-1',
@@ -87,14 +91,18 @@ const resolution = (t: Template = template, overrides = {}): LocalResolution => 
 
 describe('template → local resources', () => {
   it('applies parameter overrides and lists every bad one at once', () => {
-    expect(resolveParameters(template, { ResultTtlSeconds: 5 }).ResultTtlSeconds).toBe('5');
-    expect(resolveParameters(template).StageName).toBe('prod');
+    const origins = { AllowedOrigins: LOCAL_ALLOWED_ORIGINS };
+    expect(resolveParameters(template, { ...origins, ResultTtlSeconds: 5 }).ResultTtlSeconds).toBe(
+      '5',
+    );
+    expect(resolveParameters(template, origins).StageName).toBe('prod');
     try {
       resolveParameters(template, { Nope: 1, ResultTtlSeconds: 99_999, PolicyScope: 'everything' });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(LocalStackConfigError);
-      expect((error as LocalStackConfigError).issues).toHaveLength(3);
+      // …and AllowedOrigins, which has no default.
+      expect((error as LocalStackConfigError).issues).toHaveLength(4);
     }
   });
 

@@ -29,6 +29,15 @@ describe('template.yaml', () => {
       'Resources > UserPoolClient > Properties > PreventUserExistenceErrors': 'added 2020',
       'Resources > Table > Properties > DeletionProtectionEnabled': 'added 2023',
       'Resources > RestApi > Properties > Auth': 'SAM Api Auth (its spec predates it)',
+      'Resources > RestApi > Properties > Cors > AllowOrigin': 'SAM Api Cors (2018): AllowOrigin',
+      'Resources > RestApi > Properties > Cors > AllowHeaders': 'SAM Api Cors (2018): AllowHeaders',
+      'Resources > RestApi > Properties > Cors > MaxAge':
+        'SAM Api Cors MaxAge is a quoted string, "\'600\'"',
+      'Resources > RestApi > Properties > GatewayResponses': 'SAM Api GatewayResponses (2019)',
+      // Fn::Not is one of the functions CloudFormation Rules allow (rules-section-structure).
+      'Rules > ExplicitOrigins > Assertions > 0 > Assert': 'Fn::Not in a rule assertion',
+      'Rules > ExplicitOrigins > Assertions > 1 > Assert': 'Fn::Not in a rule assertion',
+      'Rules > ExplicitOrigins > Assertions > 2 > Assert': 'Fn::Not in a rule assertion',
     };
     const { validateFile } = require('cfn-lint') as {
       validateFile(path: string): { errors: { crit: { resource: string; message: string }[] } };
@@ -328,6 +337,102 @@ describe('template.yaml', () => {
         'GET /me/tenants',
         'POST /me/tenant',
       ]);
+    });
+  });
+
+  describe('CORS', () => {
+    const origin = {
+      'Fn::Sub': ["'$" + "{Origin}'", { Origin: { 'Fn::Select': [0, { Ref: 'AllowedOrigins' }] } }],
+    };
+    const events = () =>
+      Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::Serverless::Function')
+        .flatMap(([id, r]) =>
+          Object.entries(
+            (r.Properties?.Events ?? {}) as Record<
+              string,
+              { Type: string; Properties: Record<string, unknown> }
+            >,
+          )
+            .filter(([, e]) => e.Type === 'Api' || e.Type === 'HttpApi')
+            .map(([name, e]) => ({
+              at: `${id}.${name}`,
+              Method: e.Properties.Method,
+              Auth: e.Properties.Auth,
+            })),
+        );
+
+    it('origins are explicit: no default, and the Rules refuse *, null and an empty list', () => {
+      const p = template.Parameters?.AllowedOrigins as Record<string, unknown>;
+      expect(p.Type).toBe('CommaDelimitedList');
+      expect(p.Default).toBeUndefined();
+      const asserts = JSON.stringify(template.Rules);
+      expect(asserts).toContain('{"Fn::Contains":[{"Ref":"AllowedOrigins"},"*"]}');
+      expect(asserts).toContain('{"Fn::Contains":[{"Ref":"AllowedOrigins"},"null"]}');
+      expect(asserts).toContain('{"Fn::Equals":[{"Fn::Join":["",{"Ref":"AllowedOrigins"}]},""]}');
+      // Never credentials: a bearer-token API needs none, and with them a listed origin could ride cookies.
+      expect(JSON.stringify(template)).not.toMatch(
+        /AllowCredentials|Access-Control-Allow-Credentials/i,
+      );
+    });
+
+    it('REST: the preflight never meets the authorizer, and API Gateway’s own 401, 403, 4XX and 5XX carry the origin', () => {
+      const api = props('RestApi');
+      expect((api.Auth as Record<string, unknown>).AddDefaultAuthorizerToCorsPreflight).toBe(false);
+      expect(api.Cors).toEqual({
+        AllowOrigin: origin,
+        AllowHeaders: "'authorization,content-type'",
+        MaxAge: "'600'",
+      });
+      const responses = api.GatewayResponses as Record<
+        string,
+        { ResponseParameters: { Headers: Record<string, unknown> } }
+      >;
+      expect(Object.keys(responses).sort()).toEqual([
+        'ACCESS_DENIED',
+        'DEFAULT_4XX',
+        'DEFAULT_5XX',
+        'UNAUTHORIZED',
+      ]);
+      for (const r of Object.values(responses))
+        expect(r.ResponseParameters.Headers).toEqual({ 'Access-Control-Allow-Origin': origin });
+    });
+
+    it('the preflight opens no route: no event takes OPTIONS or ANY, none opts out of the authorizer', () => {
+      const all = events();
+      expect(all.length).toBe(32); // 16 routes on each API
+      for (const e of all) {
+        expect(String(e.Method).toUpperCase(), e.at).not.toMatch(/^(OPTIONS|ANY)$/);
+        expect(e.Auth, e.at).toBeUndefined();
+      }
+      expect((props('HttpApi').Auth as Record<string, unknown>).DefaultAuthorizer).toBe(
+        'TenantAuthorizer',
+      );
+    });
+
+    it('HTTP API: every listed origin, checked by API Gateway, on its preflight and on every answer', () => {
+      expect(props('HttpApi').CorsConfiguration).toEqual({
+        'Fn::If': [
+          'HasAllowedOrigins',
+          {
+            AllowOrigins: { Ref: 'AllowedOrigins' },
+            AllowHeaders: ['authorization', 'content-type'],
+            AllowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
+            MaxAge: 600,
+          },
+          { Ref: 'AWS::NoValue' },
+        ],
+      });
+    });
+
+    it('the functions get the same list, in one place', () => {
+      const env = (
+        template.Globals?.Function?.Environment as
+          | { Variables: Record<string, unknown> }
+          | undefined
+      )?.Variables;
+      expect(env?.ALLOWED_ORIGINS).toEqual({ 'Fn::Join': [',', { Ref: 'AllowedOrigins' }] });
+      expect(JSON.stringify(resources)).not.toContain('ALLOWED_ORIGINS');
     });
   });
 });

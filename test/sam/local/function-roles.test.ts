@@ -26,7 +26,10 @@ const resolution = (t: Template = template): LocalResolution => ({
   region: 'us-east-1',
   accountId: ACCOUNT,
   stackName: 'tenantgate-local',
-  parameters: resolveParameters(t),
+  parameters: resolveParameters(
+    t,
+    t.Parameters?.AllowedOrigins ? { AllowedOrigins: 'http://127.0.0.1:3002' } : {},
+  ),
   refs: {
     ...initialRefs(t, {
       region: 'us-east-1',
