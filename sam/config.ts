@@ -167,6 +167,38 @@ export interface ControlPlaneConfig {
   /** How stale a role edit may be seen by reads here (ROLE_CACHE_TTL_SECONDS, default 30). */
   readonly roleCacheTtlMs: number;
   readonly serviceName: string;
+  /** Browser origins the answers are readable from (ALLOWED_ORIGINS, comma-separated; default none). */
+  readonly allowedOrigins: readonly string[];
+}
+
+/**
+ * ALLOWED_ORIGINS: comma-separated browser origins, each exactly as a browser sends it (`https://host`
+ * or `http://host:port`, lower-case host, no path, no trailing slash), since they are matched exactly.
+ * `*` and `null` are refused: CORS would then let any page, or any sandboxed one, read the answers.
+ */
+export function readAllowedOrigins(env: Env = process.env): readonly string[] {
+  const issues: string[] = [];
+  const origins = allowedOrigins(env, issues);
+  if (issues.length > 0) throw new EnvConfigError(issues);
+  return Object.freeze(origins);
+}
+
+function allowedOrigins(env: Env, issues: string[]): readonly string[] {
+  const origins = list(env.ALLOWED_ORIGINS);
+  for (const origin of origins) {
+    let canonical: string | undefined;
+    try {
+      const url = new URL(origin);
+      if (url.protocol === 'https:' || url.protocol === 'http:') canonical = url.origin;
+    } catch {
+      canonical = undefined;
+    }
+    if (canonical !== origin)
+      issues.push(
+        `ALLOWED_ORIGINS: "${origin}" is not an origin${canonical ? ` (write it as ${canonical})` : ' (http(s)://host[:port], never * or null)'}`,
+      );
+  }
+  return origins;
 }
 
 /**
@@ -188,6 +220,7 @@ export function readControlPlaneConfig(
   const ttl = ttlRaw === undefined || ttlRaw === '' ? 30 : Number(ttlRaw);
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 300)
     issues.push(`ROLE_CACHE_TTL_SECONDS must be an integer from 0 to 300, got "${ttlRaw}"`);
+  const origins = allowedOrigins(env, issues);
   if (issues.length > 0) throw new EnvConfigError(issues);
   return Object.freeze({
     tableName,
@@ -197,5 +230,6 @@ export function readControlPlaneConfig(
     roleClaim: env.ROLE_CLAIM?.trim() || 'custom:role',
     roleCacheTtlMs: ttl * 1000,
     serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'tenantgate',
+    allowedOrigins: origins,
   });
 }

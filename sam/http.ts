@@ -24,6 +24,7 @@ import {
   RoleNotFoundError,
   TenantAccessError,
 } from '../tenants/index.js';
+import { withCors } from './cors.js';
 
 export interface ApiResponse {
   readonly statusCode: number;
@@ -164,11 +165,24 @@ export function errorResponse(error: unknown, logger: Logger, requestId: string)
   return json(500, { message: 'internal error', requestId });
 }
 
+export interface RouterOptions {
+  /** Browser origins whose pages may read the answers (`corsHeaders`). Default: none. */
+  readonly allowedOrigins?: readonly string[];
+}
+
 /**
  * A Lambda handler serving `routes` (keys as in template.yaml: `POST /tenants`). An unknown route is a
- * 404; errors map through `errorResponse`.
+ * 404; errors map through `errorResponse`; every answer carries the CORS headers (`withCors`).
  */
-export function createRouter(routes: Readonly<Record<string, RouteHandler>>, logger: Logger) {
+export function createRouter(
+  routes: Readonly<Record<string, RouteHandler>>,
+  logger: Logger,
+  options: RouterOptions = {},
+) {
+  return withCors(route(routes, logger), options.allowedOrigins ?? []);
+}
+
+function route(routes: Readonly<Record<string, RouteHandler>>, logger: Logger) {
   return async (event: unknown, context?: { awsRequestId?: string }): Promise<ApiResponse> => {
     const requestId = context?.awsRequestId ?? 'unknown';
     let request: ApiRequest;

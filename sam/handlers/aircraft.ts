@@ -36,4 +36,5 @@ export const handler = createRouter(
     },
   },
   logger,
+  { allowedOrigins: config.allowedOrigins },
 );

@@ -42,4 +42,5 @@ export const handler = createRouter(
     },
   },
   logger,
+  { allowedOrigins: config.allowedOrigins },
 );

@@ -46,4 +46,5 @@ export const handler = createRouter(
     },
   },
   logger,
+  { allowedOrigins: config.allowedOrigins },
 );

@@ -57,4 +57,5 @@ export const handler = createRouter(
     },
   },
   logger,
+  { allowedOrigins: config.allowedOrigins },
 );

@@ -3,6 +3,8 @@
  * credentials, only who and where.
  */
 import { readCallerContext, TenantContextError } from '../../authorizer/index.js';
+import { readAllowedOrigins } from '../config.js';
+import { withCors } from '../cors.js';
 
 const json = (statusCode: number, body: unknown) => ({
   statusCode,
@@ -10,7 +12,9 @@ const json = (statusCode: number, body: unknown) => ({
   body: JSON.stringify(body),
 });
 
-export const handler = async (event: unknown) => {
+const allowedOrigins = readAllowedOrigins(process.env);
+
+export const handler = withCors(async (event: unknown) => {
   try {
     const caller = readCallerContext(event);
     return caller.scope === 'tenant'
@@ -25,4 +29,4 @@ export const handler = async (event: unknown) => {
     if (error instanceof TenantContextError) return json(401, { message: 'no caller context' });
     throw error;
   }
-};
+}, allowedOrigins);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readControlPlaneConfig } from '../../sam/config.js';
+import { readAllowedOrigins, readControlPlaneConfig } from '../../sam/config.js';
 import { EnvConfigError } from '../../sam/errors.js';
 
 const issuesOf = (fn: () => unknown): readonly string[] => {
@@ -21,6 +21,7 @@ describe('readControlPlaneConfig', () => {
       roleClaim: 'custom:role',
       roleCacheTtlMs: 30_000,
       serviceName: 'tenantgate',
+      allowedOrigins: [],
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(() => {
@@ -38,6 +39,7 @@ describe('readControlPlaneConfig', () => {
         ROLE_CLAIM: 'custom:r',
         ROLE_CACHE_TTL_SECONDS: '0',
         POWERTOOLS_SERVICE_NAME: 'members',
+        ALLOWED_ORIGINS: 'https://app.example.com, http://127.0.0.1:3002',
       },
       true,
     );
@@ -49,6 +51,7 @@ describe('readControlPlaneConfig', () => {
       roleClaim: 'custom:r',
       roleCacheTtlMs: 0,
       serviceName: 'members',
+      allowedOrigins: ['https://app.example.com', 'http://127.0.0.1:3002'],
     });
   });
 
@@ -114,5 +117,48 @@ describe('readControlPlaneConfig', () => {
       if (saved === undefined) delete process.env.TABLE_NAME;
       else process.env.TABLE_NAME = saved;
     }
+  });
+});
+
+describe('readAllowedOrigins', () => {
+  it('takes origins exactly as browsers send them, frozen; none when unset or blank', () => {
+    const origins = readAllowedOrigins({
+      ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173,https://[::1]:8443',
+    });
+    expect(origins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+      'https://[::1]:8443',
+    ]);
+    expect(Object.isFrozen(origins)).toBe(true);
+    expect(readAllowedOrigins({})).toEqual([]);
+    expect(readAllowedOrigins({ ALLOWED_ORIGINS: ' , ' })).toEqual([]);
+  });
+
+  it('refuses a wildcard, null, paths and non-canonical spellings, every one at once', () => {
+    expect(
+      issuesOf(() =>
+        readAllowedOrigins({
+          ALLOWED_ORIGINS:
+            '*,null,https://app.example.com/,https://App.example.com,https://a.example.com:443,https://a.example.com/app,ftp://files.example.com,app.example.com',
+        }),
+      ),
+    ).toEqual([
+      'ALLOWED_ORIGINS: "*" is not an origin (http(s)://host[:port], never * or null)',
+      'ALLOWED_ORIGINS: "null" is not an origin (http(s)://host[:port], never * or null)',
+      'ALLOWED_ORIGINS: "https://app.example.com/" is not an origin (write it as https://app.example.com)',
+      'ALLOWED_ORIGINS: "https://App.example.com" is not an origin (write it as https://app.example.com)',
+      'ALLOWED_ORIGINS: "https://a.example.com:443" is not an origin (write it as https://a.example.com)',
+      'ALLOWED_ORIGINS: "https://a.example.com/app" is not an origin (write it as https://a.example.com)',
+      'ALLOWED_ORIGINS: "ftp://files.example.com" is not an origin (http(s)://host[:port], never * or null)',
+      'ALLOWED_ORIGINS: "app.example.com" is not an origin (http(s)://host[:port], never * or null)',
+    ]);
+  });
+
+  it('a control-plane function refuses a bad list at init, with its other problems', () => {
+    expect(issuesOf(() => readControlPlaneConfig({ ALLOWED_ORIGINS: '*' }))).toEqual([
+      'TABLE_NAME is required',
+      'ALLOWED_ORIGINS: "*" is not an origin (http(s)://host[:port], never * or null)',
+    ]);
   });
 });
