@@ -2,6 +2,7 @@
  * Public surface of the local API Gateway used by the local stack (`npm start`): `startLocalApi`
  * serves template routes with the Lambda authorizer in front, as API Gateway would.
  */
+export type { GatewayResponseOptions, HttpCorsOptions, RestCorsOptions } from './cors.js';
 export { InvalidLambdaResponseError, LocalApiConfigError, LocalApiError } from './errors.js';
 export {
   executeApiArn,

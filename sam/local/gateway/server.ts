@@ -12,6 +12,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '../../../authorizer/index.js';
+import {
+  applyHttpCors,
+  checkGatewayResponses,
+  checkHttpCors,
+  type GatewayResponseOptions,
+  gatewayResponseFor,
+  type HttpCorsOptions,
+  httpPreflightHeaders,
+  isPreflight,
+  type RestCorsOptions,
+  restPreflightHeaders,
+} from './cors.js';
 import { InvalidLambdaResponseError, LocalApiConfigError, LocalApiError } from './errors.js';
 import {
   type ApiDescriptor,
@@ -81,6 +93,13 @@ export interface LocalApiOptions {
   readonly accountId?: string;
   readonly routes: readonly LocalRoute[];
   readonly authorizer?: LocalAuthorizerOptions;
+  /**
+   * REST: SAM's `Cors` (an OPTIONS mock method on every path); HTTP API: `CorsConfiguration` (the
+   * gateway answers preflights and adds the headers to every answer to an allowed origin).
+   */
+  readonly cors?: RestCorsOptions | HttpCorsOptions;
+  /** REST only: `GatewayResponses` by type (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX, …). */
+  readonly gatewayResponses?: Readonly<Record<string, GatewayResponseOptions>>;
   /** Clock for the authorizer result cache and request times (ms). Default `Date.now`. */
   readonly now?: () => number;
   /** Request and Lambda request ids. Default `crypto.randomUUID`. */
@@ -164,6 +183,8 @@ interface RouteTarget {
   readonly handler: LambdaHandler;
   readonly functionName: string;
   readonly authorized: boolean;
+  /** REST CORS: SAM's mock OPTIONS method, answering these headers; no function behind it. */
+  readonly preflight?: readonly (readonly [string, string])[];
 }
 
 /** Validate every option once, listing every problem in one error. */
@@ -251,10 +272,77 @@ function validate(options: LocalApiOptions) {
     };
     return { method: route.method, path: route.path, target };
   });
+  const cors = validateCors(options, issues);
+  if (cors?.kind === 'rest')
+    routeInputs.push(...restPreflightRoutes(routeInputs, cors.options, authorizer));
   const compiled = compileRoutes(routeInputs, kind === 'http');
   issues.push(...compiled.issues);
   if (issues.length > 0 || compiled.router === undefined) throw new LocalApiConfigError(issues);
-  return { api: Object.freeze(api), authorizer, router: compiled.router, port };
+  return {
+    api: Object.freeze(api),
+    authorizer,
+    router: compiled.router,
+    port,
+    httpCors: cors?.kind === 'http' ? cors.options : undefined,
+    gatewayResponses: options.gatewayResponses ?? {},
+  };
+}
+
+type CorsConfig =
+  | { readonly kind: 'rest'; readonly options: RestCorsOptions }
+  | { readonly kind: 'http'; readonly options: HttpCorsOptions };
+
+function validateCors(options: LocalApiOptions, issues: string[]): CorsConfig | undefined {
+  if (options.gatewayResponses !== undefined) {
+    if (options.kind !== 'rest') issues.push('gatewayResponses exist only for REST APIs');
+    issues.push(...checkGatewayResponses(options.gatewayResponses));
+  }
+  const cors = options.cors;
+  if (cors === undefined) return undefined;
+  if (options.kind === 'http') {
+    if (!('allowOrigins' in cors)) {
+      issues.push('cors: an HTTP API takes allowOrigins (CorsConfiguration)');
+      return undefined;
+    }
+    issues.push(...checkHttpCors(cors));
+    return { kind: 'http', options: cors };
+  }
+  if (!('allowOrigin' in cors) || typeof cors.allowOrigin !== 'string') {
+    issues.push('cors: a REST API takes allowOrigin (SAM Cors)');
+    return undefined;
+  }
+  return { kind: 'rest', options: cors };
+}
+
+/**
+ * SAM's CORS for a REST API: an OPTIONS method on every path that has none, a mock answering static
+ * headers, behind the default authorizer unless `preflightAuthorized` is false.
+ */
+function restPreflightRoutes(
+  routes: readonly { method: string; path: string; target: RouteTarget }[],
+  cors: RestCorsOptions,
+  authorizer: AuthorizerConfig | undefined,
+): { method: string; path: string; target: RouteTarget }[] {
+  const methods = new Map<string, string[]>();
+  for (const r of routes) methods.set(r.path, [...(methods.get(r.path) ?? []), r.method]);
+  const preflightAuthorized = (cors.preflightAuthorized ?? true) && authorizer !== undefined;
+  return [...methods]
+    .filter(([, list]) => !list.some((m) => m.toUpperCase() === 'OPTIONS'))
+    .map(([path, list]) => ({
+      method: 'OPTIONS',
+      path,
+      target: {
+        handler: async () => undefined,
+        functionName: 'CorsPreflight',
+        authorized: preflightAuthorized,
+        preflight: restPreflightHeaders(
+          cors,
+          list.some((m) => m.toUpperCase() === 'ANY')
+            ? ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT']
+            : list,
+        ),
+      },
+    }));
 }
 
 const isUnauthorized = (error: unknown) =>
@@ -299,7 +387,7 @@ type Authorization =
  * @throws LocalApiError when the port cannot be bound.
  */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
-  const { api, authorizer, router, port } = validate(options);
+  const { api, authorizer, router, port, httpCors, gatewayResponses } = validate(options);
   const now = options.now ?? Date.now;
   const randomId = options.randomId ?? randomUUID;
   const logger = options.logger ?? silentLogger;
@@ -436,11 +524,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     const event = rest
       ? restProxyEvent(api, request, match, context)
       : httpProxyEvent(api, request, match, context);
-    const failure = gatewayErrorResponse(
-      rest ? 'badGateway' : 'internalServerError',
-      api,
-      request.requestId,
-    );
+    const failure = gatewayError(rest ? 'badGateway' : 'internalServerError', request);
     let raw: unknown;
     try {
       raw = await handler(event, createLambdaContext(api, functionName, randomId(), now));
@@ -463,26 +547,61 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     }
   };
 
-  const respondTo = async (
+  /** API Gateway's own answer, with the headers (and status) of its configured gateway response. */
+  const gatewayError = (kind: GatewayErrorKind, request: GatewayRequest): GatewayResponse => {
+    const response = gatewayErrorResponse(kind, api, request.requestId);
+    const custom = gatewayResponseFor(kind, response.statusCode, gatewayResponses, request);
+    return custom === undefined
+      ? response
+      : {
+          ...response,
+          statusCode: custom.statusCode,
+          headers: [...response.headers, ...custom.headers],
+        };
+  };
+
+  const route = async (
     request: GatewayRequest,
     log: Record<string, unknown>,
   ): Promise<GatewayResponse> => {
     const match = router.match(request.method, request.path);
-    if (match === undefined) {
-      return gatewayErrorResponse(
-        rest ? 'missingAuthenticationToken' : 'notFound',
-        api,
-        request.requestId,
-      );
+    // An HTTP API answers a preflight itself unless a route takes OPTIONS (an ANY or OPTIONS route,
+    // or $default): then the route's authorizer decides it like any request.
+    if (httpCors !== undefined && isPreflight(request) && match === undefined) {
+      log.route = 'cors-preflight';
+      return {
+        statusCode: 204,
+        headers: httpPreflightHeaders(httpCors, request),
+        body: Buffer.alloc(0),
+      };
     }
+    if (match === undefined)
+      return gatewayError(rest ? 'missingAuthenticationToken' : 'notFound', request);
     log.route = match.route.routeKey;
     let context: Readonly<Record<string, unknown>> | undefined;
     if (match.route.target.authorized && authorizer !== undefined) {
       const outcome = await authorize(authorizer, request, match, log);
-      if (!outcome.ok) return gatewayErrorResponse(outcome.error, api, request.requestId);
+      if (!outcome.ok) return gatewayError(outcome.error, request);
       context = outcome.context;
     }
+    const preflight = match.route.target.preflight;
+    if (preflight !== undefined)
+      return { statusCode: 200, headers: preflight, body: Buffer.from('{}', 'utf8') };
     return invoke(request, match, context);
+  };
+
+  /** An HTTP API's CORS headers on any answer but its own preflight answer. */
+  const withHttpCors = (request: GatewayRequest, response: GatewayResponse): GatewayResponse =>
+    httpCors === undefined
+      ? response
+      : { ...response, headers: applyHttpCors(httpCors, request, response.headers) };
+
+  const respondTo = async (
+    request: GatewayRequest,
+    log: Record<string, unknown>,
+  ): Promise<GatewayResponse> => {
+    const response = await route(request, log);
+    return log.route === 'cors-preflight' ? response : withHttpCors(request, response);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -492,34 +611,35 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const log: Record<string, unknown> = { method: req.method, path };
+    const headers: [string, string][] = [];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+    }
+    const request: GatewayRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: path === '' ? '/' : path,
+      rawQueryString: q === -1 ? '' : url.slice(q + 1),
+      headers,
+      body: Buffer.alloc(0),
+      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      requestId,
+      timeEpoch: started,
+    };
+    const failure = () =>
+      withHttpCors(request, gatewayError(rest ? 'badGateway' : 'internalServerError', request));
     let response: GatewayResponse;
     try {
       const body = await readBody(req);
-      if (body === undefined) {
-        response = gatewayErrorResponse('requestTooLarge', api, requestId);
-      } else {
-        const headers: [string, string][] = [];
-        for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-          headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
-        }
-        const request: GatewayRequest = {
-          method: (req.method ?? 'GET').toUpperCase(),
-          path: path === '' ? '/' : path,
-          rawQueryString: q === -1 ? '' : url.slice(q + 1),
-          headers,
-          body,
-          sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-          requestId,
-          timeEpoch: started,
-        };
-        response = await respondTo(request, log);
-      }
+      response =
+        body === undefined
+          ? withHttpCors(request, gatewayError('requestTooLarge', request))
+          : await respondTo({ ...request, body }, log);
     } catch (error) {
       // Only our own bugs land here; answer like AWS's internal failure rather than hang.
       logger.error('local gateway failed', {
         error: error instanceof Error ? error.message : String(error),
       });
-      response = gatewayErrorResponse(rest ? 'badGateway' : 'internalServerError', api, requestId);
+      response = failure();
     }
     try {
       writeResponse(res, response, rest ? 'x-amzn-RequestId' : 'apigw-requestid', requestId);
@@ -529,14 +649,10 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         error: error instanceof Error ? error.message : String(error),
       });
       if (!res.headersSent) {
-        const failure = gatewayErrorResponse(
-          rest ? 'badGateway' : 'internalServerError',
-          api,
-          requestId,
-        );
+        const replacement = failure();
         for (const name of res.getHeaderNames()) res.removeHeader(name);
-        writeResponse(res, failure, rest ? 'x-amzn-RequestId' : 'apigw-requestid', requestId);
-        response = failure;
+        writeResponse(res, replacement, rest ? 'x-amzn-RequestId' : 'apigw-requestid', requestId);
+        response = replacement;
       } else res.destroy();
     }
     logger.info('request', { ...log, status: response.statusCode, ms: now() - started });
