@@ -215,10 +215,82 @@ export function resolveLocal(
   }
   if ('Fn::Join' in o) {
     const [sep, parts] = arr(o['Fn::Join']);
-    const values = arr(parts).map((p) => resolveLocal(template, ctx, p));
-    return values.every((v) => v !== undefined) ? values.join(String(sep ?? '')) : undefined;
+    const values = resolveLocalList(template, ctx, parts);
+    return values?.join(String(sep ?? ''));
+  }
+  if ('Fn::Select' in o) {
+    const [index, list] = arr(o['Fn::Select']);
+    const i = Number(resolveLocal(template, ctx, index));
+    const values = resolveLocalList(template, ctx, list);
+    return values !== undefined && Number.isInteger(i) && i >= 0 ? values[i] : undefined;
   }
   return undefined;
+}
+
+/**
+ * Resolve a list: a literal list of values, or one value naming a list — a `CommaDelimitedList`
+ * parameter (kept as its comma-separated text locally) — split at its commas.
+ */
+export function resolveLocalList(
+  template: Template,
+  ctx: LocalResolution,
+  value: unknown,
+): string[] | undefined {
+  if (Array.isArray(value)) {
+    const values = value.map((v) => resolveLocal(template, ctx, v));
+    return values.every((v) => v !== undefined) ? (values as string[]) : undefined;
+  }
+  return resolveLocal(template, ctx, value)?.split(',');
+}
+
+/** A template condition's value (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`). */
+export function resolveCondition(
+  template: Template,
+  ctx: LocalResolution,
+  value: unknown,
+): boolean | undefined {
+  const o = obj(value);
+  const each = (v: unknown) => arr(v).map((c) => resolveCondition(template, ctx, c));
+  if ('Condition' in o) {
+    const name = String(o.Condition);
+    const definition = template.Conditions?.[name];
+    return definition === undefined ? undefined : resolveCondition(template, ctx, definition);
+  }
+  if ('Fn::Equals' in o) {
+    const [a, b] = arr(o['Fn::Equals']).map((v) => resolveLocal(template, ctx, v));
+    return a === undefined || b === undefined ? undefined : a === b;
+  }
+  if ('Fn::Not' in o) {
+    const [c] = each(o['Fn::Not']);
+    return c === undefined ? undefined : !c;
+  }
+  for (const [fn, all] of [
+    ['Fn::And', true],
+    ['Fn::Or', false],
+  ] as const) {
+    if (fn in o) {
+      const values = each(o[fn]);
+      if (values.some((v) => v === undefined)) return undefined;
+      return all ? values.every(Boolean) : values.some(Boolean);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A property value with a top-level `Fn::If` chosen by its condition; `AWS::NoValue` is `undefined`.
+ * @throws LocalStackConfigError when the condition cannot be decided locally.
+ */
+export function chooseLocal(template: Template, ctx: LocalResolution, value: unknown): unknown {
+  const o = obj(value);
+  if ('Fn::If' in o) {
+    const [name, yes, no] = arr(o['Fn::If']);
+    const decided = resolveCondition(template, ctx, { Condition: name });
+    if (decided === undefined)
+      throw new LocalStackConfigError([`condition ${String(name)} cannot be decided locally`]);
+    return chooseLocal(template, ctx, decided ? yes : no);
+  }
+  return obj(value).Ref === 'AWS::NoValue' ? undefined : value;
 }
 
 /** Like `resolveLocal`, recording what cannot be resolved. */

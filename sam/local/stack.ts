@@ -31,9 +31,12 @@ import {
 import { createFunctionRoles, type FunctionRoles } from './function-roles.js';
 import { type LocalFunctions, startFunctions } from './functions.js';
 import {
+  type GatewayResponseOptions,
+  type HttpCorsOptions,
   type LocalApi,
   type LocalApiStats,
   type LocalRoute,
+  type RestCorsOptions,
   startLocalApi,
 } from './gateway/index.js';
 import {
@@ -53,6 +56,7 @@ import {
 import { startJanitor } from './janitor.js';
 import { startLambdaService } from './lambda-service.js';
 import {
+  chooseLocal,
   cognitoTriggers,
   identityPoolConfig,
   initialRefs,
@@ -62,6 +66,7 @@ import {
   provisionUserPools,
   referencedLogicalId,
   resolveLocal,
+  resolveLocalList,
   resolveParameters,
   resourcesOfType,
   tableDefinitions,
@@ -185,6 +190,10 @@ export interface ApiDefinition {
     readonly resultTtlSeconds: number;
     readonly simpleResponses?: boolean;
   };
+  /** REST: SAM `Cors` (with `Auth.AddDefaultAuthorizerToCorsPreflight`); HTTP: `CorsConfiguration`. */
+  readonly cors?: RestCorsOptions | HttpCorsOptions;
+  /** REST: `GatewayResponses`, header values resolved. */
+  readonly gatewayResponses?: Readonly<Record<string, GatewayResponseOptions>>;
 }
 
 const obj = (v: unknown): Record<string, unknown> =>
@@ -324,6 +333,12 @@ export function apiDefinitions(template: Template, ctx: LocalResolution): ApiDef
       }
     }
     if (api.routes.length === 0) continue; // an API without routes serves nothing
+    const cors =
+      api.kind === 'rest'
+        ? restCors(template, ctx, api.properties, issues, at)
+        : httpCors(template, ctx, api.properties, issues, at);
+    const gatewayResponses =
+      api.kind === 'rest' ? restGatewayResponses(template, ctx, api.properties, issues, at) : {};
     const stage =
       api.kind === 'rest'
         ? (resolve(api.properties.StageName, `${at}.StageName`) ?? 'Prod')
@@ -339,6 +354,8 @@ export function apiDefinitions(template: Template, ctx: LocalResolution): ApiDef
           .slice(0, 10) || 'localapi',
       routes: api.routes,
       ...(authorizer ? { authorizer } : {}),
+      ...(cors ? { cors } : {}),
+      ...(Object.keys(gatewayResponses).length > 0 ? { gatewayResponses } : {}),
     });
   }
   if (issues.length > 0) throw new LocalStackConfigError(issues);
@@ -400,6 +417,115 @@ export function cognitoIdpAuthorizer(
 
 /** The browser origin the local APIs allow unless `parameters.AllowedOrigins` says otherwise. */
 export const LOCAL_ALLOWED_ORIGINS = 'http://127.0.0.1:3002';
+
+/** SAM wants REST CORS values as quoted strings (`"'https://app.example.com'"`): the quotes go. */
+function quoted(value: string | undefined, at: string, issues: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^'(.*)'$/s.exec(value);
+  if (!m) issues.push(`${at}: SAM takes a quoted string here, e.g. "'${value}'"`);
+  return m?.[1];
+}
+
+/** A REST API's SAM `Cors`: a string (the origin) or the object form. */
+function restCors(
+  template: Template,
+  ctx: LocalResolution,
+  properties: Record<string, unknown>,
+  issues: string[],
+  at: string,
+): RestCorsOptions | undefined {
+  const cors = chooseLocal(template, ctx, properties.Cors);
+  if (cors === undefined) return undefined;
+  const value = (v: unknown, name: string) => {
+    if (v === undefined) return undefined;
+    const resolved = resolveLocal(template, ctx, v);
+    if (resolved === undefined)
+      issues.push(`${at}.Cors.${name}: cannot resolve ${JSON.stringify(v)}`);
+    return quoted(resolved, `${at}.Cors.${name}`, issues);
+  };
+  const c = typeof cors === 'object' ? obj(cors) : { AllowOrigin: cors };
+  for (const key of Object.keys(c))
+    if (
+      !['AllowOrigin', 'AllowHeaders', 'AllowMethods', 'MaxAge', 'AllowCredentials'].includes(key)
+    )
+      issues.push(`${at}.Cors.${key} is not a SAM Cors property`);
+  // SAM's default origin is '*'.
+  const allowOrigin = value(c.AllowOrigin ?? "'*'", 'AllowOrigin') ?? '';
+  const allowHeaders = value(c.AllowHeaders, 'AllowHeaders');
+  const allowMethods = value(c.AllowMethods, 'AllowMethods');
+  const maxAge = value(c.MaxAge, 'MaxAge');
+  const addToPreflight = obj(properties.Auth).AddDefaultAuthorizerToCorsPreflight;
+  return {
+    allowOrigin,
+    ...(allowHeaders === undefined ? {} : { allowHeaders }),
+    ...(allowMethods === undefined ? {} : { allowMethods }),
+    ...(maxAge === undefined ? {} : { maxAge }),
+    ...(c.AllowCredentials === true ? { allowCredentials: true } : {}),
+    preflightAuthorized: addToPreflight !== false && addToPreflight !== 'false',
+  };
+}
+
+/** A REST API's `GatewayResponses`: header values resolved to their mapping expressions. */
+function restGatewayResponses(
+  template: Template,
+  ctx: LocalResolution,
+  properties: Record<string, unknown>,
+  issues: string[],
+  at: string,
+): Record<string, GatewayResponseOptions> {
+  const responses: Record<string, GatewayResponseOptions> = {};
+  for (const [type, r] of Object.entries(obj(properties.GatewayResponses))) {
+    const where = `${at}.GatewayResponses.${type}`;
+    const response = obj(r);
+    const parameters = obj(response.ResponseParameters);
+    for (const key of Object.keys(parameters))
+      if (key !== 'Headers')
+        issues.push(`${where}.ResponseParameters.${key}: not supported locally`);
+    if (response.ResponseTemplates !== undefined)
+      issues.push(`${where}.ResponseTemplates: not supported locally`);
+    const headers: Record<string, string> = {};
+    for (const [name, v] of Object.entries(obj(parameters.Headers))) {
+      const resolved = resolveLocal(template, ctx, v);
+      if (resolved === undefined) issues.push(`${where}: cannot resolve header ${name}`);
+      else headers[name] = resolved;
+    }
+    const status = response.StatusCode === undefined ? undefined : Number(response.StatusCode);
+    responses[type] = { headers, ...(status === undefined ? {} : { statusCode: status }) };
+  }
+  return responses;
+}
+
+/** An HTTP API's `CorsConfiguration` (an `!If` around it chosen locally; `true` means `*`). */
+function httpCors(
+  template: Template,
+  ctx: LocalResolution,
+  properties: Record<string, unknown>,
+  issues: string[],
+  at: string,
+): HttpCorsOptions | undefined {
+  const cors = chooseLocal(template, ctx, properties.CorsConfiguration);
+  if (cors === undefined || cors === false) return undefined;
+  if (cors === true) return { allowOrigins: ['*'] };
+  const c = obj(cors);
+  const list = (name: string) => {
+    if (c[name] === undefined) return undefined;
+    const values = resolveLocalList(template, ctx, c[name]);
+    if (values === undefined) issues.push(`${at}.CorsConfiguration.${name}: cannot resolve`);
+    return values;
+  };
+  const allowHeaders = list('AllowHeaders');
+  const allowMethods = list('AllowMethods');
+  const exposeHeaders = list('ExposeHeaders');
+  const maxAge = c.MaxAge === undefined ? undefined : Number(resolveLocal(template, ctx, c.MaxAge));
+  return {
+    allowOrigins: list('AllowOrigins') ?? [],
+    ...(allowHeaders ? { allowHeaders } : {}),
+    ...(allowMethods ? { allowMethods } : {}),
+    ...(exposeHeaders ? { exposeHeaders } : {}),
+    ...(maxAge === undefined ? {} : { maxAge }),
+    ...(c.AllowCredentials === true ? { allowCredentials: true } : {}),
+  };
+}
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -750,6 +876,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
                 },
               }
             : {}),
+          ...(def.cors ? { cors: def.cors } : {}),
+          ...(def.gatewayResponses ? { gatewayResponses: def.gatewayResponses } : {}),
           port,
           logger,
         }),
