@@ -97,6 +97,8 @@ export interface LocalStackFile {
     readonly dynamodb: string;
     readonly restApi: string;
     readonly httpApi: string;
+    /** The demo console (`npm start`). */
+    readonly console?: string;
   };
   readonly userPoolId: string;
   readonly clientId: string;

@@ -21,6 +21,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../authorizer/index.js';
 import { type LocalStackFile, loadTemplate, type Template } from '../template.js';
 import { claimPort, launchCognitoLocal } from './cognito.js';
+import { startConsole } from './console/server.js';
 import { launchDynamoDbLocal } from './dynamodb.js';
 import {
   LocalServiceError,
@@ -87,6 +88,8 @@ export interface LocalStackPorts {
   readonly lambda?: number;
   readonly dynamodb?: number;
   readonly isolation?: number;
+  /** The demo console; its origin is the APIs' allowed origin unless AllowedOrigins says otherwise. */
+  readonly console?: number;
 }
 
 /** The command-line flag naming each port, for port-taken messages. */
@@ -98,6 +101,7 @@ export const PORT_FLAGS: Readonly<Record<keyof LocalStackPorts, string>> = {
   lambda: '--lambda-port',
   dynamodb: '--dynamodb-port',
   isolation: '--isolation-port',
+  console: '--console-port',
 };
 
 export interface LocalStackOptions {
@@ -106,7 +110,7 @@ export interface LocalStackOptions {
   readonly region?: string;
   /**
    * Template parameter overrides, e.g. `{ ResultTtlSeconds: 1 }`. `AllowedOrigins` (no default in the
-   * template: a deploy must name its front ends) defaults to `LOCAL_ALLOWED_ORIGINS` here.
+   * template: a deploy must name its front ends) defaults to the demo console's origin here.
    */
   readonly parameters?: Readonly<Record<string, string | number>>;
   /** Lifetime of identity-pool credentials. Default 3600 (Cognito's). */
@@ -415,8 +419,8 @@ export function cognitoIdpAuthorizer(
   };
 }
 
-/** The browser origin the local APIs allow unless `parameters.AllowedOrigins` says otherwise. */
-export const LOCAL_ALLOWED_ORIGINS = 'http://127.0.0.1:3002';
+/** The demo console's origin on `port`: what the local APIs allow unless told otherwise. */
+export const consoleOrigin = (port: number) => `http://127.0.0.1:${port}`;
 
 /** SAM wants REST CORS values as quoted strings (`"'https://app.example.com'"`): the quotes go. */
 function quoted(value: string | undefined, at: string, issues: string[]): string | undefined {
@@ -563,9 +567,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const logger = options.logger ?? silent;
   const ports = options.ports ?? {};
   let parameters: Record<string, string> = {};
+  // Drawn now when free (0), so the origin the APIs allow is known before anything starts.
+  const consolePort =
+    issues.length === 0 && !ports.console
+      ? await claimPort(0, PORT_FLAGS.console)
+      : (ports.console ?? 0);
   try {
     parameters = resolveParameters(template, {
-      ...(template.Parameters?.AllowedOrigins ? { AllowedOrigins: LOCAL_ALLOWED_ORIGINS } : {}),
+      ...(template.Parameters?.AllowedOrigins
+        ? { AllowedOrigins: consoleOrigin(consolePort) }
+        : {}),
       ...options.parameters,
     });
   } catch (error) {
@@ -898,6 +909,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const clientId = ctx.refs[clientLogicalId as string] as string;
     const restApi = apis.find((a) => a.kind === 'rest')?.url ?? '';
     const httpApi = apis.find((a) => a.kind === 'http')?.url ?? '';
+    const consoleServer = await started('console', () =>
+      startConsole({
+        port: consolePort,
+        logger,
+        config: {
+          region,
+          userPoolId,
+          userPoolClientId: clientId,
+          userPoolEndpoint: userPool.endpoint,
+          apis: { rest: restApi, http: httpApi },
+        },
+      }),
+    );
+    const allowed = (parameters.AllowedOrigins ?? '').split(',');
+    if (template.Parameters?.AllowedOrigins && !allowed.includes(consoleServer.url))
+      logger.warn(
+        `the console's origin ${consoleServer.url} is not in AllowedOrigins (${allowed.join(', ')}): it cannot read the APIs`,
+      );
     const describe = (users: LocalStackFile['users'] = []): LocalStackFile => ({
       region,
       endpoints: {
@@ -906,6 +935,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         dynamodb: proxy.endpoint,
         restApi,
         httpApi,
+        console: consoleServer.url,
       },
       userPoolId,
       clientId,
@@ -982,5 +1012,6 @@ function partName(port: keyof LocalStackPorts): string {
     lambda: 'Lambda service',
     dynamodb: 'DynamoDB Local',
     isolation: 'isolation proxy',
+    console: 'console',
   }[port];
 }

@@ -35,6 +35,7 @@ export const DEFAULT_PORTS: Readonly<Required<LocalStackPorts>> = {
   lambda: 9231,
   dynamodb: 8000,
   isolation: 8001,
+  console: 3002,
 };
 
 export const USAGE = `usage: npm start -- [options]
@@ -49,6 +50,8 @@ identity-pool stand-in, the isolation proxy, the functions and the REST and HTTP
   --lambda-port N          Lambda Invoke API for Cognito triggers (default ${DEFAULT_PORTS.lambda})
   --dynamodb-port N        DynamoDB Local itself (default ${DEFAULT_PORTS.dynamodb})
   --isolation-port N       DynamoDB endpoint with tenant isolation (default ${DEFAULT_PORTS.isolation})
+  --console-port N         the demo console, a browser app; its origin is the APIs' allowed
+                           origin unless --param AllowedOrigins=… says otherwise (default ${DEFAULT_PORTS.console})
   --region R               default us-east-1
   --param Name=Value       template parameter override, repeatable (e.g. ResultTtlSeconds=10)
   --credentials-ttl N      identity-pool credential lifetime in seconds (default 3600)
@@ -339,6 +342,7 @@ export async function runStart(argv: readonly string[], io: StartIo): Promise<nu
       return 0;
     }
     io.out('');
+    io.out(`  Console         ${stack.endpoints.console}  (sign in as a demo user below)`);
     io.out(`  REST API        ${stack.endpoints.restApi}`);
     io.out(`  HTTP API        ${stack.endpoints.httpApi}`);
     io.out(

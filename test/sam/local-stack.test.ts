@@ -61,7 +61,6 @@ import {
 } from '../../sam/local/provision.js';
 import {
   apiDefinitions,
-  LOCAL_ALLOWED_ORIGINS,
   type LocalStack,
   PORT_FLAGS,
   startLocalStack,
@@ -76,7 +75,7 @@ const resolution = (t: Template = template, overrides = {}): LocalResolution => 
   accountId: '123456789012',
   stackName: 'tenantgate-local',
   parameters: resolveParameters(t, {
-    ...(t.Parameters?.AllowedOrigins ? { AllowedOrigins: LOCAL_ALLOWED_ORIGINS } : {}),
+    ...(t.Parameters?.AllowedOrigins ? { AllowedOrigins: 'http://127.0.0.1:3002' } : {}),
     ...overrides,
   }),
   refs: {
@@ -91,7 +90,7 @@ const resolution = (t: Template = template, overrides = {}): LocalResolution => 
 
 describe('template → local resources', () => {
   it('applies parameter overrides and lists every bad one at once', () => {
-    const origins = { AllowedOrigins: LOCAL_ALLOWED_ORIGINS };
+    const origins = { AllowedOrigins: 'http://127.0.0.1:3002' };
     expect(resolveParameters(template, { ...origins, ResultTtlSeconds: 5 }).ResultTtlSeconds).toBe(
       '5',
     );
