@@ -362,7 +362,7 @@ function membersView(members: Member[], roles: Role[], me: string): Node {
       },
     },
     h('label', {}, 'Email', h('input', { name: 'email', type: 'email', required: '' })),
-    h('label', {}, 'Role', roleSelect('Role of the new member')),
+    h('label', {}, 'Role', roleSelect('Role of the new member', 'member')),
     h('button', { type: 'submit' }, 'Invite'),
   );
   return h(
@@ -371,9 +371,11 @@ function membersView(members: Member[], roles: Role[], me: string): Node {
     h('h2', { id: 'members-title' }, 'Members'),
     table(
       'Members of this tenant',
-      ['Member', 'Role', 'Change role'],
+      ['Member', 'Role', 'Change role or remove'],
       members.map((m) => {
         const who = m.email ?? (m.userId === me ? 'you' : m.userId);
+        // The API refuses a change of one's own membership: no buttons that can only fail.
+        if (m.userId === me) return [who, m.role, h('span', { class: 'muted' }, 'your own')];
         const select = roleSelect(`New role for ${who}`, m.role);
         return [
           who,
@@ -395,6 +397,21 @@ function membersView(members: Member[], roles: Role[], me: string): Node {
                   ),
               },
               'Change',
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'secondary',
+                onclick: () =>
+                  void act(
+                    'DELETE',
+                    `/members/${encodeURIComponent(m.userId)}`,
+                    undefined,
+                    `${who} removed.`,
+                  ),
+              },
+              `Remove ${who}`,
             ),
           ),
         ];
