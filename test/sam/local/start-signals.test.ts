@@ -156,6 +156,11 @@ describe('npm start in a terminal', () => {
     const run = await npmStart();
     // cognito-local, DynamoDB Local's watchdog and JVM, the janitor, esbuild: all running.
     expect(run.pids.length).toBeGreaterThanOrEqual(5);
+    // The console, once opened, has bundled its app with esbuild: whatever that started goes too.
+    const app = await fetch(`${run.stack.endpoints.console}/app.js`);
+    expect(app.status).toBe(200);
+    await app.arrayBuffer();
+    run.pids.push(...descendants(run.npm.pid as number).filter((pid) => !run.pids.includes(pid)));
     process.kill(-(run.npm.pid as number), 'SIGINT');
     expect(await run.exit).toEqual({ code: 0, signal: null });
     expect(run.output()).toMatch(/Stopping…\n$/);
