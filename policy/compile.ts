@@ -28,6 +28,17 @@ export interface CompiledRole {
   readonly decisions: ReadonlyMap<string, Decision>;
 }
 
+/**
+ * The per-role memo of action → decision (see `evaluate`). A symbol key, not enumerable and not in
+ * {@link CompiledRole}: it is a cache, not part of what a role is, so equality, JSON and the public
+ * type stay as they were.
+ */
+export const DECISION_MEMO: unique symbol = Symbol('tenantgate.decisionMemo');
+/** A compiled role as `compileRole` makes it: with its memo. */
+export interface MemoisedRole extends CompiledRole {
+  readonly [DECISION_MEMO]?: Map<string, Decision>;
+}
+
 /** Most patterns per list: keeps a role item well under DynamoDB's 400 KB and compile under ~1 ms. */
 export const MAX_PATTERNS = 1000;
 /** Role ids: lower-case letters, digits, `_` and `-`, 1 to 64 characters, not starting with `_`/`-`. */
@@ -114,7 +125,7 @@ export function compileRole(doc: unknown): CompiledRole {
   const allow = checkPatterns('allow', d.allow, issues);
   const deny = d.deny === undefined ? [] : checkPatterns('deny', d.deny, issues);
   if (issues.length > 0) throw new PolicyValidationError(issues);
-  return Object.freeze({
+  const role = {
     tenantId: d.tenantId as string,
     roleId: d.roleId as string,
     name: d.name as string,
@@ -124,7 +135,9 @@ export function compileRole(doc: unknown): CompiledRole {
     allowSet: new Set(allow),
     denySet: new Set(deny),
     decisions: compileDecisions(allow, deny),
-  });
+  };
+  Object.defineProperty(role, DECISION_MEMO, { value: new Map<string, Decision>() });
+  return Object.freeze(role);
 }
 
 /** Deny entries are written last so that a pattern both allowed and denied decides deny. */

@@ -79,6 +79,19 @@ describe('policy properties', () => {
     },
   );
 
+  test.prop([patterns, patterns, fc.array(action, { minLength: 1, maxLength: 30 })], {
+    numRuns: 300,
+  })(
+    'a role remembers decisions: repeated checks equal the reference, in any order',
+    (allow, deny, actions) => {
+      const role = compile(allow, deny);
+      // Every action twice, interleaved: the second check of each is answered by the role's memo.
+      for (const a of [...actions, ...actions.reverse()]) {
+        expect(evaluate(role, a).effect).toBe(reference(allow, deny, a));
+      }
+    },
+  );
+
   test.prop([action])('grantingPatterns(a) is exactly the set of patterns that match a', (a) => {
     const all = new Set<string>(['*']);
     for (const n of [1, 2, 3]) {

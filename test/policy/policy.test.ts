@@ -186,3 +186,46 @@ describe('compileRole', () => {
     expect(() => compileRole(doc)).toThrow(PolicyValidationError);
   });
 });
+
+describe('the per-role decision memo', () => {
+  it('answers a repeated action with the very same frozen decision', () => {
+    const pilot = role(['aircraft:*'], ['aircraft:delete']);
+    const first = evaluate(pilot, 'aircraft:update');
+    expect(evaluate(pilot, 'aircraft:update')).toBe(first);
+    expect(first).toEqual({ effect: 'allow', reason: 'allowed', matched: 'aircraft:*' });
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it('remembers nothing invalid: a malformed action throws on every check', () => {
+    const pilot = role(['*']);
+    for (let i = 0; i < 3; i++)
+      expect(() => evaluate(pilot, 'Bad Action')).toThrow(PolicyValidationError);
+  });
+
+  it('is per role: two roles never share a remembered decision', () => {
+    const reader = role(['aircraft:read']);
+    const writer = role(['aircraft:update']);
+    expect(evaluate(reader, 'aircraft:read').effect).toBe('allow');
+    expect(evaluate(writer, 'aircraft:read').effect).toBe('deny');
+    expect(evaluate(reader, 'aircraft:update').effect).toBe('deny');
+    expect(evaluate(writer, 'aircraft:update').effect).toBe('allow');
+  });
+
+  it('stays right past its bound (distinct actions beyond the limit start it over)', () => {
+    const pilot = role(['res1:*'], ['res1:delete']);
+    for (let i = 0; i < 3000; i++) {
+      const action = `res${i % 1500}:${i % 2 ? 'read' : 'delete'}`;
+      const expected = i % 1500 === 1 && i % 2 === 1 ? 'allow' : 'deny';
+      expect(evaluate(pilot, action).effect).toBe(expected);
+    }
+  });
+
+  it('leaves the role as it was: same keys, JSON and equality', () => {
+    const a = role(['aircraft:read']);
+    const b = role(['aircraft:read']);
+    evaluate(a, 'aircraft:read');
+    expect(Object.keys(a)).toEqual(Object.keys(b));
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(a).toEqual(b);
+  });
+});
