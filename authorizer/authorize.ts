@@ -11,9 +11,11 @@ import middy from '@middy/core';
 import type { MembershipCheck } from './authorize-types.js';
 import { ContextKey, encodeTenantContext, encodeTenantlessContext } from './context.js';
 import { type CredentialsProvider, createCredentialsProvider } from './credentials.js';
+import { isTimeoutMs, withTimeout } from './deadline.js';
 import {
   AuthorizerConfigError,
   AuthorizerError,
+  DependencyTimeoutError,
   MembershipCheckError,
   TokenRejectedError,
 } from './errors.js';
@@ -90,6 +92,19 @@ export interface AuthorizerOptions {
   readonly tokenCacheSize?: number;
   /** Tenant-scoped credentials cache entries. Default 5 000. */
   readonly credentialsCacheSize?: number;
+  /**
+   * Time limit of one dependency call attempt, in ms: a JWKS download, each Cognito Identity call,
+   * the membership read. The credential exchange (both Cognito calls, retries included) and the
+   * membership read each get twice this; they run side by side. A request therefore ends within
+   * 3× this even when every dependency stalls (default 1 000 → 3 s, against a 10 s function timeout).
+   */
+  readonly dependencyTimeoutMs?: number;
+  /**
+   * Download the pools' JWKS when the authorizer is built (Lambda init), so the first request does
+   * not wait for it; a request that comes while it runs joins that download. Default `true`
+   * (ignored with an injected `verifier`).
+   */
+  readonly prefetchJwks?: boolean;
   // Seams: everything with a side effect can be injected.
   /** Replaces the Cognito ID-token verifier (tests); `userPools` is then only used for siloed tenants. */
   readonly verifier?: Pick<TokenVerifier, 'verify'>;
@@ -116,6 +131,18 @@ export interface AuthorizerOptions {
 
 /** The authorizer's Lambda handler: any supported authorizer event in, a response out. */
 export type AuthorizerHandler = (event: unknown, context?: unknown) => Promise<AuthorizerResponse>;
+
+/**
+ * The AWS SDK's request handler options for a per-attempt time limit. `throwOnRequestTimeout`
+ * matters: without it @smithy/node-http-handler (4.x) only logs a warning when `requestTimeout`
+ * passes, and the request waits on.
+ */
+const httpTimeouts = (ms: number) => ({
+  connectionTimeout: ms,
+  requestTimeout: ms,
+  socketTimeout: ms,
+  throwOnRequestTimeout: true,
+});
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -179,6 +206,9 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
     issues.push(`httpApiResponse must be simple or iam, got "${httpApiResponse}"`);
   }
   if (options.userPools.length === 0) issues.push('userPools must name at least one user pool');
+  const timeoutMs = options.dependencyTimeoutMs ?? 1000;
+  if (!isTimeoutMs(timeoutMs) || timeoutMs > 20_000)
+    issues.push(`dependencyTimeoutMs must be an integer from 1 to 20000, got ${String(timeoutMs)}`);
 
   const poolTenants: Record<string, string> = {};
   for (const pool of options.userPools)
@@ -193,25 +223,33 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
       tenantlessRoutes: options.tenantlessRoutes,
     }),
   );
-  const verifier =
-    options.verifier ??
-    collect(() =>
-      createTokenVerifier({
-        userPools: options.userPools,
-        jwksCache: options.jwksCache,
-        fetcher: options.jwksFetcher,
-        now,
-        cacheSize: options.tokenCacheSize,
-        observer: observability.observer,
-      }),
-    );
+  const ownVerifier = options.verifier
+    ? undefined
+    : collect(() =>
+        createTokenVerifier({
+          userPools: options.userPools,
+          jwksCache: options.jwksCache,
+          fetcher: options.jwksFetcher,
+          now,
+          cacheSize: options.tokenCacheSize,
+          observer: observability.observer,
+          ...(isTimeoutMs(timeoutMs) ? { fetchTimeoutMs: timeoutMs } : {}),
+        }),
+      );
+  const verifier = options.verifier ?? ownVerifier;
   const region = options.identityPoolId.split(':')[0] ?? '';
   const credentials =
     options.credentials ??
     collect(() =>
       createCredentialsProvider({
         // maxAttempts 1: the provider retries with jitter itself; SDK retries on top would multiply.
-        client: options.cognitoIdentity ?? new CognitoIdentityClient({ region, maxAttempts: 1 }),
+        client:
+          options.cognitoIdentity ??
+          new CognitoIdentityClient({
+            region,
+            maxAttempts: 1,
+            requestHandler: httpTimeouts(isTimeoutMs(timeoutMs) ? timeoutMs : 1000),
+          }),
         identityPoolId: options.identityPoolId,
         developerProviderName: options.developerProviderName,
         ...(options.openIdTokenSeconds === undefined
@@ -220,6 +258,7 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
         ...(options.tenantTag === undefined ? {} : { tenantTag: options.tenantTag }),
         ...(options.userTag === undefined ? {} : { userTag: options.userTag }),
         refreshMarginSeconds: margin,
+        ...(isTimeoutMs(timeoutMs) ? { timeoutMs, budgetMs: 2 * timeoutMs } : {}),
         maxEntries: options.credentialsCacheSize,
         now,
         observer: observability.observer,
@@ -230,6 +269,13 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
 
   const tenantlessRoutes = rules.tenantlessRoutes;
   const membershipCheck = options.membershipCheck;
+  const membershipBudgetMs = 2 * timeoutMs;
+
+  // JWKS downloaded during init (a Lambda's init runs at full CPU, before any request waits), not on
+  // the first request. A first request that arrives while it runs joins that same download
+  // (aws-jwt-verify keeps one fetch per JWKS URI in flight), so it never waits twice. A failure is
+  // not fatal: the first request's verify fetches again, within the same time limit.
+  if (ownVerifier && options.prefetchJwks !== false) ownVerifier.hydrate().catch(() => {});
 
   const record = (outcome: Outcome, reason: string, fields: Record<string, unknown>) => {
     observability.decision(outcome, reason);
@@ -253,32 +299,43 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
     return iamResponse(userId, 'Deny', [apiWideArn(arnOf(request))], context);
   };
 
+  /** The membership answer within its budget; anything but true/false is a 500. */
+  const checkMembership = async (check: MembershipCheck, member: Member): Promise<boolean> => {
+    try {
+      return await withTimeout('membership check', membershipBudgetMs, () =>
+        check({ tenantId: member.tenantId, userId: member.userId, role: member.role }),
+      );
+    } catch (error) {
+      if (error instanceof AuthorizerError && !(error instanceof DependencyTimeoutError))
+        throw error;
+      throw new MembershipCheckError('membership check failed', { cause: error });
+    }
+  };
+
   const allowMember = async (
     request: AuthorizationRequest,
     providerName: string,
     member: Member,
   ): Promise<AuthorizerResponse> => {
-    if (membershipCheck) {
-      let stillMember: boolean;
-      try {
-        stillMember = await membershipCheck({
-          tenantId: member.tenantId,
-          userId: member.userId,
-          role: member.role,
-        });
-      } catch (error) {
-        if (error instanceof AuthorizerError) throw error;
-        throw new MembershipCheckError('membership check failed', { cause: error });
-      }
-      if (!stillMember) return deny(request, member.userId, DenyReason.membershipRevoked);
-    }
-    // Never Allow without credentials: a failure here throws (500). Minted only now, after the token,
-    // tenant and membership checks, with the tags taken from the checked member.
-    const { identityId, credentials: creds } = await credentials.get({
+    // The credential exchange starts now, beside the membership read, so a cold request waits for
+    // the longer of the two rather than their sum. Its result reaches a response only below, after
+    // the check passed: a Deny or a failed check drops it (the provider may keep it cached, and
+    // serves it only to a later request that passes its own checks). Tags come from the checked
+    // token and tenant, never from the request.
+    const minted = credentials.get({
       providerName,
       userId: member.userId,
       tenantId: member.tenantId,
     });
+    // Observed here so that a Deny or a failed check, which never await it, leaves no unhandled
+    // rejection; the awaited copy below still throws.
+    minted.catch(() => {});
+    if (membershipCheck) {
+      const stillMember = await checkMembership(membershipCheck, member);
+      if (!stillMember) return deny(request, member.userId, DenyReason.membershipRevoked);
+    }
+    // Never Allow without credentials: a failure here throws (500).
+    const { identityId, credentials: creds } = await minted;
     const context = encodeTenantContext({ ...member, identityId, credentials: creds });
     record('allow', 'allowed', {
       tenantId: member.tenantId,

@@ -1,6 +1,7 @@
 /**
  * Tenant-scoped AWS credentials from a Cognito identity pool with developer-authenticated identities,
- * minted only here, server-side, after the token, tenant and membership checks:
+ * minted only here, server-side, after the token and tenant checks (beside the membership check, whose
+ * pass alone lets them into a response):
  *   1. GetOpenIdTokenForDeveloperIdentity (IAM-signed with the authorizer's own role) registers the user
  *      under the pool's developer provider and names the principal tags itself: `tenant_id` = the
  *      checked tenant, `user_id` = the user. No user-supplied value reaches a tag;
@@ -23,6 +24,7 @@ import {
   type GetCredentialsForIdentityCommandOutput,
   GetOpenIdTokenForDeveloperIdentityCommand,
 } from '@aws-sdk/client-cognito-identity';
+import { isTimeoutMs, withTimeout } from './deadline.js';
 import { AuthorizerConfigError, CredentialsUnavailableError } from './errors.js';
 import type { AuthorizerObserver, AwsCredentials, Clock } from './types.js';
 
@@ -56,6 +58,19 @@ export interface CredentialsProviderOptions {
   readonly maxAttempts?: number;
   /** Full-jitter backoff base: retry `n` (0-based) waits `random() * base * 2^n` ms. Default 50. */
   readonly baseDelayMs?: number;
+  /**
+   * Each attempt of each Cognito call is abandoned after this long (its abort signal fires, and the
+   * wait ends even if the client ignores the signal). Default 1 000 ms: Cognito Identity answers in
+   * tens of milliseconds in-region.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * The whole exchange for one caller — OpenID token and credentials, retries included — ends within
+   * this long: a retry, or the second call, gets only what is left, and none starts when nothing is.
+   * Default twice `timeoutMs` (two sequential calls), so a stalled Cognito Identity costs a request
+   * about 2 s, never the function timeout.
+   */
+  readonly budgetMs?: number;
   readonly now?: Clock;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -80,13 +95,16 @@ export interface TenantCredentials {
 }
 
 /**
- * Hands out tenant-scoped credentials for a verified ID token (Cognito Identity GetId and
- * GetCredentialsForIdentity, cached). `AuthorizerOptions.credentials` accepts one of your own.
+ * Hands out tenant-scoped credentials for a verified ID token (Cognito Identity
+ * GetOpenIdTokenForDeveloperIdentity and GetCredentialsForIdentity, cached). `AuthorizerOptions.credentials`
+ * accepts one of your own.
  */
 export interface CredentialsProvider {
   /**
    * Credentials tagged with the principal's tenant and user, with at least the refresh margin left.
-   * Call it only after the token, tenant and membership checks: it mints whatever it is asked for.
+   * It mints whatever it is asked for: call it only after the token and tenant checks, and let its
+   * result reach a response only after the membership check passed (the authorizer starts it beside
+   * that check and drops it on a Deny or a failed check).
    * @throws CredentialsUnavailableError when Cognito does not hand out usable credentials (→ 500).
    */
   get(principal: CredentialsPrincipal): Promise<TenantCredentials>;
@@ -96,6 +114,8 @@ export interface CredentialsProvider {
 const COGNITO_CREDENTIALS_LIFETIME_SECONDS = 3600;
 /** An OpenID token is reused only while it has at least this long left (clock skew, the call itself). */
 const OPENID_TOKEN_MARGIN_MS = 5 * 60_000;
+/** Per-attempt time limit of a Cognito call by default. */
+const DEFAULT_TIMEOUT_MS = 1000;
 /** The login key of an OpenID token from the pool itself (enhanced flow). */
 const COGNITO_IDENTITY_LOGIN = 'cognito-identity.amazonaws.com';
 
@@ -125,6 +145,9 @@ const TRANSIENT = new Set([
   'InternalFailure',
   'InternalServerError',
   'TimeoutError',
+  // Our own per-attempt limit (deadline.ts), and the SDK's answer to the abort signal it fires.
+  'DependencyTimeoutError',
+  'AbortError',
   'RequestTimeout',
   'RequestTimeoutException',
 ]);
@@ -309,6 +332,13 @@ function optionIssues(options: CredentialsProviderOptions): string[] {
   if (typeof baseDelayMs !== 'number' || !Number.isFinite(baseDelayMs) || baseDelayMs < 0) {
     issues.push(`baseDelayMs must be a finite number >= 0, got ${String(baseDelayMs)}`);
   }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!isTimeoutMs(timeoutMs))
+    issues.push(`timeoutMs must be an integer from 1 to 60000, got ${String(timeoutMs)}`);
+  const budgetMs =
+    options.budgetMs ?? 2 * (isTimeoutMs(timeoutMs) ? timeoutMs : DEFAULT_TIMEOUT_MS);
+  if (!isTimeoutMs(budgetMs))
+    issues.push(`budgetMs must be an integer from 1 to 60000, got ${String(budgetMs)}`);
   return issues;
 }
 
@@ -399,6 +429,8 @@ export function createCredentialsProvider(
   const maxEntries = options.maxEntries ?? 5_000;
   const maxAttempts = options.maxAttempts ?? 3;
   const baseDelayMs = options.baseDelayMs ?? 50;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const budgetMs = options.budgetMs ?? 2 * timeoutMs;
   const now = options.now ?? Date.now;
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -410,12 +442,27 @@ export function createCredentialsProvider(
   const credentialsFlights = new Map<string, Promise<CachedCredentials>>();
   const tokenFlights = new Map<string, Promise<OpenIdToken>>();
 
-  /** One Cognito call with bounded, fully jittered retries on throttling and transient faults. */
-  const call = async <T>(operation: Operation, send: () => Promise<T>): Promise<T> => {
+  /**
+   * One Cognito call with bounded, fully jittered retries on throttling and transient faults (a timed
+   * out attempt included), all before `deadline`: each attempt is limited to `timeoutMs` or what is
+   * left, whichever is less.
+   */
+  const call = async <T>(
+    operation: Operation,
+    deadline: number,
+    send: (abortSignal: AbortSignal) => Promise<T>,
+  ): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
+      const left = deadline - now();
+      if (left <= 0) {
+        throw unavailable(
+          operation,
+          `${operation} not attempted: the ${budgetMs} ms budget is spent`,
+        );
+      }
       const started = now();
       try {
-        const result = await send();
+        const result = await withTimeout(operation, Math.min(timeoutMs, left), send);
         observer?.cognitoCall?.(operation, now() - started, 'ok');
         return result;
       } catch (error) {
@@ -433,15 +480,26 @@ export function createCredentialsProvider(
         }
         // Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): spreads the retries
         // of many Lambda instances throttled at the same moment instead of re-synchronising them.
-        await sleep(random() * baseDelayMs * 2 ** attempt);
+        const delay = random() * baseDelayMs * 2 ** attempt;
+        if (now() + delay >= deadline) {
+          throw unavailable(
+            operation,
+            `${operation} failed within the ${budgetMs} ms budget: ${errorName(error)}`,
+            error,
+          );
+        }
+        await sleep(delay);
       }
     }
   };
 
   /** GetOpenIdTokenForDeveloperIdentity: the identity, and a token whose tags we chose. */
-  const mintOpenIdToken = async (p: CredentialsPrincipal): Promise<OpenIdToken> => {
+  const mintOpenIdToken = async (
+    p: CredentialsPrincipal,
+    deadline: number,
+  ): Promise<OpenIdToken> => {
     const started = now();
-    const response = await call('GetOpenIdTokenForDeveloperIdentity', () =>
+    const response = await call('GetOpenIdTokenForDeveloperIdentity', deadline, (abortSignal) =>
       client.send(
         new GetOpenIdTokenForDeveloperIdentityCommand({
           IdentityPoolId: identityPoolId,
@@ -450,6 +508,7 @@ export function createCredentialsProvider(
           PrincipalTags: { [tenantTag]: p.tenantId, [userTag]: p.userId },
           TokenDuration: tokenSeconds,
         }),
+        { abortSignal },
       ),
     );
     const identityId = nonEmpty(response.IdentityId);
@@ -465,27 +524,35 @@ export function createCredentialsProvider(
   };
 
   /** The (user, tenant)'s OpenID token: cached while it has the margin left, else minted once. */
-  const openIdToken = (key: string, p: CredentialsPrincipal): Promise<OpenIdToken> => {
+  const openIdToken = (
+    key: string,
+    p: CredentialsPrincipal,
+    deadline: number,
+  ): Promise<OpenIdToken> => {
     const cached = openIdTokens.get(key);
     const usable = cached !== undefined && cached.expiresAtMs - now() >= OPENID_TOKEN_MARGIN_MS;
     observer?.openIdTokenCache?.(usable);
     if (usable) return Promise.resolve(cached);
     return singleFlight(tokenFlights, key, async () => {
-      const fresh = await mintOpenIdToken(p);
+      const fresh = await mintOpenIdToken(p, deadline);
       openIdTokens.set(key, fresh);
       return fresh;
     });
   };
 
-  const getCredentials = async (openId: OpenIdToken): Promise<CachedCredentials> =>
+  const getCredentials = async (
+    openId: OpenIdToken,
+    deadline: number,
+  ): Promise<CachedCredentials> =>
     readCredentials(
       openId.identityId,
-      await call('GetCredentialsForIdentity', () =>
+      await call('GetCredentialsForIdentity', deadline, (abortSignal) =>
         client.send(
           new GetCredentialsForIdentityCommand({
             IdentityId: openId.identityId,
             Logins: { [COGNITO_IDENTITY_LOGIN]: openId.token },
           }),
+          { abortSignal },
         ),
       ),
     );
@@ -495,15 +562,16 @@ export function createCredentialsProvider(
     key: string,
     p: CredentialsPrincipal,
   ): Promise<CachedCredentials> => {
-    const openId = await openIdToken(key, p);
+    const deadline = now() + budgetMs;
+    const openId = await openIdToken(key, p, deadline);
     try {
-      return await getCredentials(openId);
+      return await getCredentials(openId, deadline);
     } catch (error) {
       if (!isStaleOpenIdToken(error)) throw error;
       // Cognito refused the token we kept (revoked, identity deleted, pool recreated): forget it and
       // mint one fresh token; a second refusal is final.
       if (openIdTokens.get(key) === openId) openIdTokens.delete(key);
-      return getCredentials(await openIdToken(key, p));
+      return getCredentials(await openIdToken(key, p, deadline), deadline);
     }
   };
 

@@ -66,6 +66,24 @@ export class CredentialsUnavailableError extends AuthorizerError {
   }
 }
 
+/**
+ * A dependency (JWKS endpoint, Cognito Identity, the membership read) did not answer within its time
+ * limit. Raised so that a stalled dependency costs one time limit, not the whole function timeout
+ * with requests piling up behind it; surfaces as the cause of the stage's own error (→ 500).
+ */
+export class DependencyTimeoutError extends AuthorizerError {
+  /** What was waited for, e.g. `GetCredentialsForIdentity` or `JWKS`. */
+  readonly dependency: string;
+  /** The limit that was applied, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(dependency: string, timeoutMs: number) {
+    super(`${dependency} did not answer within ${timeoutMs} ms`);
+    this.name = 'DependencyTimeoutError';
+    this.dependency = dependency;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /** The membership check hook failed to answer: fail closed with a 500. */
 export class MembershipCheckError extends AuthorizerError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -32,6 +32,7 @@ import {
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { type JwksCache, SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { isTimeoutMs, withTimeout } from './deadline.js';
 import {
   AuthorizerConfigError,
   JwksUnavailableError,
@@ -75,6 +76,12 @@ export interface TokenVerifierOptions {
   readonly cacheSize?: number;
   /** Told of every token-cache hit and miss (metrics). */
   readonly observer?: AuthorizerObserver;
+  /**
+   * A JWKS download (aws-jwt-verify's one immediate retry included) is abandoned after this long, so
+   * a stalled endpoint costs a request this much rather than the function timeout. Applies to
+   * `fetcher` and `jwksCache` too (the wait ends even if they ignore it). Default 1 000 ms.
+   */
+  readonly fetchTimeoutMs?: number;
 }
 
 /** Verifies Cognito ID tokens of the trusted pools, with a cache of verified tokens. */
@@ -97,6 +104,8 @@ export interface TokenVerifier {
 const POOL_ID = /^((?:eusc-[a-z]{2}|[a-z]{2})-(?:gov-)?[a-z]+-\d)_[0-9A-Za-z]+$/;
 
 const DEFAULT_CACHE_SIZE = 5000;
+/** aws-jwt-verify's own default is 3 s per attempt, with one retry: up to 6 s on a stalled host. */
+const DEFAULT_FETCH_TIMEOUT_MS = 1000;
 
 /**
  * SHA-256 of the whole token as the cache key. Keying by the token itself would be exact too but
@@ -214,6 +223,10 @@ function validate(options: TokenVerifierOptions): string[] {
   if (!Number.isInteger(cacheSize) || cacheSize < 0) {
     issues.push(`cacheSize must be a non-negative integer, got ${cacheSize}`);
   }
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  if (!isTimeoutMs(fetchTimeoutMs)) {
+    issues.push(`fetchTimeoutMs must be an integer from 1 to 60000, got ${String(fetchTimeoutMs)}`);
+  }
   return issues;
 }
 
@@ -271,6 +284,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const watch = (uri: string, jwks: string | Uint8Array) =>
     observeJwks(uri, nodeCrypto.createHash('sha256').update(jwks).digest('base64'));
 
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   let jwksCache: JwksCache;
   if (options.jwksCache) {
     const inner = options.jwksCache;
@@ -285,7 +299,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         if (held) return inner.getJwk(uri, decomposed);
         let fetched = true;
         try {
-          return await inner.getJwk(uri, decomposed);
+          return await withTimeout('JWKS', fetchTimeoutMs, () => inner.getJwk(uri, decomposed));
         } catch (error) {
           // A back-off refusal fetched nothing: a stream of random kids must not flush the cache.
           if (error instanceof WaitPeriodNotYetEndedJwkError) fetched = false;
@@ -300,17 +314,25 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         inner.addJwks(uri, jwks);
       },
       getJwks: async (uri) => {
-        const jwks = await inner.getJwks(uri);
+        const jwks = await withTimeout('JWKS', fetchTimeoutMs, () => inner.getJwks(uri));
         watch(uri, JSON.stringify(jwks));
         return jwks;
       },
     };
   } else {
-    const fetcher = options.fetcher ?? new SimpleFetcher();
+    // aws-jwt-verify's fetch drops the socket at `responseTimeout`; the race below bounds the wait
+    // for any fetcher, retry included.
+    const fetcher =
+      options.fetcher ??
+      new SimpleFetcher({
+        defaultRequestOptions: { responseTimeout: fetchTimeoutMs, timeout: fetchTimeoutMs },
+      });
     jwksCache = new SimpleJwksCache({
       fetcher: {
         fetch: async (uri, requestOptions, data) => {
-          const body = await fetcher.fetch(uri, requestOptions, data);
+          const body = await withTimeout('JWKS', fetchTimeoutMs, () =>
+            fetcher.fetch(uri, requestOptions, data),
+          );
           watch(uri, new Uint8Array(body));
           return body;
         },

@@ -247,13 +247,37 @@ describe('tenant-less tokens', () => {
 });
 
 describe('membership check', () => {
-  it('a revoked member is denied before any Cognito call', async () => {
+  it('a revoked member is denied, and the Deny carries no credentials', async () => {
     const check = vi.fn(async () => false);
     const { handler, get } = setup(member, { membershipCheck: check });
     const r = (await handler(tokenEvent({ token: GOOD }))) as IamPolicyResponse;
     expect(r.context).toEqual({ denyReason: 'membership-revoked' });
+    expect(statement(r)?.Effect).toBe('Deny');
+    expect(JSON.stringify(r)).not.toMatch(/ASIAEXAMPLE|SECRET|SESSION/);
     expect(check).toHaveBeenCalledWith({ tenantId: 'acme', userId: 'user-1', role: 'pilot' });
-    expect(get).not.toHaveBeenCalled();
+    // Asked for in parallel with the check, for the checked tenant and user only.
+    expect(get).toHaveBeenCalledWith({
+      providerName: `cognito-idp.us-east-1.amazonaws.com/${POOL}`,
+      userId: 'user-1',
+      tenantId: 'acme',
+    });
+  });
+
+  it('the credential exchange runs beside the membership read, not after it', async () => {
+    let answer: (still: boolean) => void = () => {};
+    const check = vi.fn(() => new Promise<boolean>((resolve) => (answer = resolve)));
+    const { handler, get } = setup(member, { membershipCheck: check });
+    const pending = handler(tokenEvent({ token: GOOD }));
+    await vi.waitFor(() => expect(check).toHaveBeenCalled());
+    expect(get).toHaveBeenCalledTimes(1); // before the membership answer
+    answer(true);
+    expect(statement(await pending)?.Effect).toBe('Allow');
+  });
+
+  it('a Deny does not wait for credentials that never come', async () => {
+    const { handler, get } = setup(member, { membershipCheck: async () => false });
+    get.mockImplementation(() => new Promise(() => {}));
+    expect(statement(await handler(tokenEvent({ token: GOOD })))?.Effect).toBe('Deny');
   });
 
   it('a failing check is a 500, not an Allow', async () => {
@@ -261,6 +285,45 @@ describe('membership check', () => {
       membershipCheck: async () => Promise.reject(new Error('ddb down')),
     });
     await expect(handler(tokenEvent({ token: GOOD }))).rejects.toBeInstanceOf(MembershipCheckError);
+  });
+
+  // Every combination of the two parallel outcomes: Allow (with credentials) only when the check
+  // passed and credentials came; a Deny never carries credentials; everything else is a 500.
+  it.each([
+    ['passes', 'mints', 'allow'],
+    ['passes', 'fails', CredentialsUnavailableError],
+    ['revokes', 'mints', 'deny'],
+    ['revokes', 'fails', 'deny'],
+    ['fails', 'mints', MembershipCheckError],
+    ['fails', 'fails', MembershipCheckError],
+    ['stalls', 'mints', MembershipCheckError],
+  ] as const)('membership %s, credentials %s → %s', async (check, creds, expected) => {
+    const { handler, get } = setup(member, {
+      dependencyTimeoutMs: 5,
+      membershipCheck: async () => {
+        if (check === 'fails') throw new Error('ddb down');
+        if (check === 'stalls') return new Promise<boolean>(() => {});
+        return check === 'passes';
+      },
+    });
+    if (creds === 'fails') get.mockRejectedValue(new CredentialsUnavailableError('GetId', 'down'));
+    const outcome = await handler(tokenEvent({ token: GOOD })).then(
+      (r) => r,
+      (e: unknown) => e,
+    );
+    if (typeof expected !== 'string') {
+      expect(outcome).toBeInstanceOf(expected);
+      if (check === 'stalls')
+        expect((outcome as Error).cause).toMatchObject({
+          name: 'DependencyTimeoutError',
+          timeoutMs: 10, // twice the dependency time limit
+        });
+      return;
+    }
+    const r = outcome as IamPolicyResponse;
+    expect(statement(r)?.Effect).toBe(expected === 'allow' ? 'Allow' : 'Deny');
+    expect(r.context?.secretAccessKey !== undefined).toBe(expected === 'allow');
+    if (expected === 'deny') expect(JSON.stringify(r)).not.toMatch(/ASIAEXAMPLE|SECRET|SESSION/);
   });
 });
 

@@ -21,7 +21,11 @@ import {
   createCredentialsProvider,
   createLruCache,
 } from '../../authorizer/credentials.js';
-import { AuthorizerConfigError, CredentialsUnavailableError } from '../../authorizer/errors.js';
+import {
+  AuthorizerConfigError,
+  CredentialsUnavailableError,
+  DependencyTimeoutError,
+} from '../../authorizer/errors.js';
 import type { AuthorizerObserver } from '../../authorizer/types.js';
 
 const POOL_ID = 'us-east-1:0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
@@ -211,7 +215,7 @@ describe('caches', () => {
 
   it('the token lifetime is counted from before the call', async () => {
     mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake((input) => {
-      t += 60_000; // a slow call
+      t += 1_500; // a slow call (within the default 2 s budget)
       return openIdFake(input);
     });
     const provider = make();
@@ -509,6 +513,74 @@ describe('errors and retries', () => {
   });
 });
 
+describe('time limits', () => {
+  const stall = () => new Promise<never>(() => {});
+  const sentSignal = (call: number) =>
+    ((mock.send.getCall(call).args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined)
+      ?.abortSignal;
+
+  it('a stalled call ends at timeoutMs, with its abort signal fired', async () => {
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake(stall);
+    const error = await rejection(make({ timeoutMs: 20, maxAttempts: 1 }).get(alice('acme')));
+    expect(error).toBeInstanceOf(CredentialsUnavailableError);
+    expect((error as Error).cause).toBeInstanceOf(DependencyTimeoutError);
+    expect((error as Error).cause).toMatchObject({
+      dependency: 'GetOpenIdTokenForDeveloperIdentity',
+      timeoutMs: 20,
+    });
+    expect(sentSignal(0)?.aborted).toBe(true);
+    expect(calls().getCredentials).toBe(0);
+  });
+
+  it('a timed-out attempt is retried with what is left of the budget, not a full limit', async () => {
+    let attempt = 0;
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake(() => {
+      attempt++;
+      if (attempt > 1) return stall();
+      t += 1_950; // the first attempt fails late; the budget (2 × 1 000 ms) has 50 ms left
+      throw sdkError(InternalErrorException);
+    });
+    const sleepsAndAdvances = async (ms: number) => {
+      sleeps.push(ms);
+      t += ms;
+    };
+    const error = await rejection(
+      make({ timeoutMs: 1_000, sleep: sleepsAndAdvances }).get(alice('acme')),
+    );
+    // Backoff 0.5 × 50 = 25 ms, so the retry may take the remaining 25 ms, no more.
+    expect(sleeps).toEqual([25]);
+    expect((error as Error).cause).toMatchObject({ name: 'DependencyTimeoutError', timeoutMs: 25 });
+  });
+
+  it('no retry starts when its backoff would end past the budget', async () => {
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake(() => {
+      t += 1_990;
+      throw sdkError(InternalErrorException);
+    });
+    const error = await rejection(make({ timeoutMs: 1_000 }).get(alice('acme')));
+    expect((error as Error).message).toMatch(/within the 2000 ms budget/);
+    expect(calls().openId).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('the second call is not made once the budget is spent', async () => {
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake((input) => {
+      t += 3_000;
+      return openIdFake(input);
+    });
+    const error = await rejection(make({ timeoutMs: 1_000, budgetMs: 3_000 }).get(alice('acme')));
+    expect(error).toMatchObject({ operation: 'GetCredentialsForIdentity' });
+    expect((error as Error).message).toMatch(/not attempted: the 3000 ms budget is spent/);
+    expect(calls().getCredentials).toBe(0);
+  });
+
+  it('every call is sent with an abort signal', async () => {
+    await make().get(alice('acme'));
+    expect(mock.send.callCount).toBe(2);
+    for (const n of [0, 1]) expect(sentSignal(n)).toBeInstanceOf(AbortSignal);
+  });
+});
+
 describe('classifyCognitoError', () => {
   it.each([
     [sdkError(TooManyRequestsException), 'throttled'],
@@ -594,6 +666,9 @@ describe('option validation', () => {
     ['a pool id without a uuid', { identityPoolId: 'us-east-1:abc' }],
     ['a pool id without a region', { identityPoolId: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' }],
     ['no client', { client: undefined as unknown as CognitoIdentityClient }],
+    ['a zero time limit', { timeoutMs: 0 }],
+    ['a fractional budget', { budgetMs: 1.5 }],
+    ['a budget over a minute', { budgetMs: 60_001 }],
   ])('refuses %s', (_, options) => {
     expect(() => make(options)).toThrow(AuthorizerConfigError);
   });
