@@ -1,18 +1,39 @@
-/** The AWS clients the control-plane handlers build once at init, from their frozen config. */
+/** The AWS clients the handlers build once at init, from their frozen config. */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
 import { createCognitoDirectory, type UserDirectory } from '../tenants/index.js';
 import type { ControlPlaneConfig } from './config.js';
 import { EnvConfigError } from './errors.js';
 
+/**
+ * Request-handler options that put a time limit on every attempt of an AWS SDK call: connecting,
+ * waiting for the response, and an idle socket. A stalled dependency then fails the call after
+ * `maxAttempts` (the SDK's 3) × this, instead of holding the request to the function timeout.
+ * `throwOnRequestTimeout` matters: without it @smithy/node-http-handler (4.x) only logs a warning when
+ * `requestTimeout` passes, and the request waits on.
+ */
+export const timeLimited = (timeoutMs: number) => ({
+  connectionTimeout: timeoutMs,
+  requestTimeout: timeoutMs,
+  socketTimeout: timeoutMs,
+  throwOnRequestTimeout: true,
+});
+
 /** The user directory over the function's own role (the admin actions template.yaml grants it). */
-export function userDirectory(config: ControlPlaneConfig): UserDirectory {
+export function userDirectory(
+  config: ControlPlaneConfig,
+  clientConfig: ConstructorParameters<typeof CognitoIdentityProviderClient>[0] = {},
+): UserDirectory {
   if (!config.userPoolId || !config.clientId) {
     throw new EnvConfigError(['USER_POOL_ID and USER_POOL_CLIENT_ID are required']);
   }
   return createCognitoDirectory({
-    client: new CognitoIdentityProviderClient({}),
+    client: new CognitoIdentityProviderClient({
+      requestHandler: timeLimited(config.dependencyTimeoutMs),
+      ...clientConfig,
+    }),
     userPoolId: config.userPoolId,
     clientId: config.clientId,
     tenantClaim: config.tenantClaim,
@@ -25,6 +46,23 @@ export function userDirectory(config: ControlPlaneConfig): UserDirectory {
  * control partitions that tenant credentials cannot write (template.yaml confines each role by
  * `dynamodb:LeadingKeys`).
  */
-export function ownTableClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export function ownTableClient(
+  config: Pick<ControlPlaneConfig, 'dependencyTimeoutMs'>,
+  clientConfig: DynamoDBClientConfig = {},
+): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      requestHandler: timeLimited(config.dependencyTimeoutMs),
+      ...clientConfig,
+    }),
+  );
+}
+
+/** Per caller: the table signed with the caller's tenant-scoped credentials, time-limited alike. */
+export function tenantTableClients(
+  config: Pick<ControlPlaneConfig, 'dependencyTimeoutMs'>,
+  overrides: Omit<DynamoDBClientConfig, 'credentials'> = {},
+): (ctx: TenantContext) => DynamoDBDocumentClient {
+  const clientConfig = { requestHandler: timeLimited(config.dependencyTimeoutMs), ...overrides };
+  return (ctx) => tenantDynamoClient(ctx, { clientConfig });
 }

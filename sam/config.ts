@@ -34,6 +34,7 @@ export interface AuthorizerConfig
     | 'tokenCacheSize'
     | 'credentialsCacheSize'
     | 'metricsFlushIntervalMs'
+    | 'dependencyTimeoutMs'
   > {
   readonly userPools: readonly UserPoolConfig[];
   readonly serviceName: string;
@@ -42,6 +43,26 @@ export interface AuthorizerConfig
   readonly membershipTable?: string;
   /** How long a membership answer is reused (MEMBERSHIP_CACHE_SECONDS, 0–60, default 60). */
   readonly membershipTtlMs: number;
+}
+
+/**
+ * DEPENDENCY_TIMEOUT_MS: the time limit of one dependency call attempt (JWKS, Cognito, DynamoDB).
+ * Bounded above so that the authorizer's worst case (3× this: JWKS, then the credential exchange
+ * beside the membership read, each 2×) stays well inside the template's 10 s function timeout.
+ */
+const DEPENDENCY_TIMEOUT = { name: 'DEPENDENCY_TIMEOUT_MS', fallback: 1000, min: 100, max: 3000 };
+
+/** The dependency time limit, or an issue when it is not an integer in range. */
+function dependencyTimeout(env: Env, issues: string[]): number {
+  const { name, fallback, min, max } = DEPENDENCY_TIMEOUT;
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    issues.push(`${name} must be an integer from ${min} to ${max} (ms), got "${raw}"`);
+    return fallback;
+  }
+  return n;
 }
 
 const list = (value: string | undefined): string[] =>
@@ -143,6 +164,7 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
     tokenCacheSize: integer('TOKEN_CACHE_SIZE', 5000),
     credentialsCacheSize: integer('CREDENTIALS_CACHE_SIZE', 5000),
     metricsFlushIntervalMs: integer('METRICS_FLUSH_INTERVAL_MS', 10_000),
+    dependencyTimeoutMs: dependencyTimeout(env, issues),
     serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'tenantgate',
     metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE?.trim() || 'tenantgate',
     ...(membershipCheck === 'on' && tableName ? { membershipTable: tableName } : {}),
@@ -167,6 +189,8 @@ export interface ControlPlaneConfig {
   /** How stale a role edit may be seen by reads here (ROLE_CACHE_TTL_SECONDS, default 30). */
   readonly roleCacheTtlMs: number;
   readonly serviceName: string;
+  /** Time limit of one AWS call attempt (DEPENDENCY_TIMEOUT_MS, default 1 000). */
+  readonly dependencyTimeoutMs: number;
   /** Browser origins the answers are readable from (ALLOWED_ORIGINS, comma-separated; default none). */
   readonly allowedOrigins: readonly string[];
 }
@@ -220,6 +244,7 @@ export function readControlPlaneConfig(
   const ttl = ttlRaw === undefined || ttlRaw === '' ? 30 : Number(ttlRaw);
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 300)
     issues.push(`ROLE_CACHE_TTL_SECONDS must be an integer from 0 to 300, got "${ttlRaw}"`);
+  const dependencyTimeoutMs = dependencyTimeout(env, issues);
   const origins = allowedOrigins(env, issues);
   if (issues.length > 0) throw new EnvConfigError(issues);
   return Object.freeze({
@@ -230,6 +255,7 @@ export function readControlPlaneConfig(
     roleClaim: env.ROLE_CLAIM?.trim() || 'custom:role',
     roleCacheTtlMs: ttl * 1000,
     serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'tenantgate',
+    dependencyTimeoutMs,
     allowedOrigins: origins,
   });
 }

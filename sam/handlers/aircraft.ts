@@ -6,14 +6,21 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAircraftService, createRoleAuthorizer } from '../../tenants/index.js';
+import { tenantTableClients } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 import { createRouter, json, tenantOf } from '../http.js';
 
 const config = readControlPlaneConfig(process.env);
 const logger = new Logger({ serviceName: config.serviceName });
+const clientFor = tenantTableClients(config);
 const aircraft = createAircraftService({
   tableName: config.tableName,
-  roles: createRoleAuthorizer({ tableName: config.tableName, ttlMs: config.roleCacheTtlMs }),
+  clientFor,
+  roles: createRoleAuthorizer({
+    tableName: config.tableName,
+    ttlMs: config.roleCacheTtlMs,
+    clientFor,
+  }),
 });
 
 export const handler = createRouter(

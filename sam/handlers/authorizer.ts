@@ -4,10 +4,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAuthorizer } from '../../authorizer/index.js';
 import { createMembershipCheck } from '../../tenants/index.js';
+import { ownTableClient } from '../clients.js';
 import { readAuthorizerConfig } from '../config.js';
 
 const { serviceName, metricsNamespace, membershipTable, membershipTtlMs, ...options } =
@@ -21,8 +20,12 @@ export const handler = createAuthorizer({
   ...(membershipTable
     ? {
         membershipCheck: createMembershipCheck({
-          // The function's own role: it may only GetItem on the table (template.yaml).
-          client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+          // The function's own role: it may only GetItem on the table (template.yaml). Two attempts
+          // at most: the read has twice the dependency time limit in all.
+          client: ownTableClient(
+            { dependencyTimeoutMs: options.dependencyTimeoutMs ?? 1000 },
+            { maxAttempts: 2 },
+          ),
           tableName: membershipTable,
           ttlMs: membershipTtlMs,
         }),

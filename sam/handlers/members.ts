@@ -5,16 +5,20 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createMembersService, createRoleAuthorizer } from '../../tenants/index.js';
-import { ownTableClient, userDirectory } from '../clients.js';
+import { ownTableClient, tenantTableClients, userDirectory } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 import { createRouter, json, tenantOf } from '../http.js';
 
 const config = readControlPlaneConfig(process.env, true);
 const logger = new Logger({ serviceName: config.serviceName });
 const members = createMembersService({
-  client: ownTableClient(),
+  client: ownTableClient(config),
   tableName: config.tableName,
-  roles: createRoleAuthorizer({ tableName: config.tableName, ttlMs: config.roleCacheTtlMs }),
+  roles: createRoleAuthorizer({
+    tableName: config.tableName,
+    ttlMs: config.roleCacheTtlMs,
+    clientFor: tenantTableClients(config),
+  }),
   directory: userDirectory(config),
 });
 

@@ -4,15 +4,14 @@
  * here fails the confirmation, so the user retries rather than ending up without a profile.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createProfileStore } from '../../tenants/index.js';
+import { ownTableClient } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 
 const config = readControlPlaneConfig();
 const logger = new Logger({ serviceName: config.serviceName });
 const profiles = createProfileStore({
-  client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  client: ownTableClient(config),
   tableName: config.tableName,
 });
 

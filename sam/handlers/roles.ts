@@ -6,16 +6,20 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createRoleAuthorizer, createRolesAdmin, InvalidInputError } from '../../tenants/index.js';
-import { ownTableClient } from '../clients.js';
+import { ownTableClient, tenantTableClients } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 import { createRouter, json, tenantOf } from '../http.js';
 
 const config = readControlPlaneConfig(process.env);
 const logger = new Logger({ serviceName: config.serviceName });
 const roles = createRolesAdmin({
-  client: ownTableClient(),
+  client: ownTableClient(config),
   tableName: config.tableName,
-  roles: createRoleAuthorizer({ tableName: config.tableName, ttlMs: config.roleCacheTtlMs }),
+  roles: createRoleAuthorizer({
+    tableName: config.tableName,
+    ttlMs: config.roleCacheTtlMs,
+    clientFor: tenantTableClients(config),
+  }),
 });
 
 export const handler = createRouter(

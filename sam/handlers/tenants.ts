@@ -4,18 +4,16 @@
  * credentials, so this function uses its own role (least privilege in template.yaml).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readCallerContext } from '../../authorizer/index.js';
 import { createTenantService } from '../../tenants/index.js';
-import { userDirectory } from '../clients.js';
+import { ownTableClient, userDirectory } from '../clients.js';
 import { readControlPlaneConfig } from '../config.js';
 import { createRouter, json } from '../http.js';
 
 const config = readControlPlaneConfig(process.env, true);
 const logger = new Logger({ serviceName: config.serviceName });
 const tenants = createTenantService({
-  client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  client: ownTableClient(config),
   tableName: config.tableName,
   directory: userDirectory(config),
 });

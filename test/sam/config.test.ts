@@ -26,6 +26,7 @@ describe('readAuthorizerConfig', () => {
       policyScope: 'api',
       httpApiResponse: 'simple',
       serviceName: 'tenantgate',
+      dependencyTimeoutMs: 1000,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(config.hostBaseDomain).toBeUndefined();
@@ -46,8 +47,10 @@ describe('readAuthorizerConfig', () => {
       HOST_BASE_DOMAIN: 'example.com',
       TENANTLESS_ROUTES: 'POST /tenants, GET /me/tenants',
       HTTP_API_RESPONSE: 'iam',
+      DEPENDENCY_TIMEOUT_MS: '1500',
     });
     expect(config).toMatchObject({
+      dependencyTimeoutMs: 1500,
       tenantClaim: 'custom:org',
       openIdTokenSeconds: 900,
       resultTtlSeconds: 60,
@@ -81,6 +84,7 @@ describe('readAuthorizerConfig', () => {
     try {
       readAuthorizerConfig({
         RESULT_TTL_SECONDS: 'five',
+        DEPENDENCY_TIMEOUT_MS: '10000',
         POLICY_SCOPE: 'everything',
         HOST_CHECK: 'subdomain',
       });
@@ -97,6 +101,7 @@ describe('readAuthorizerConfig', () => {
       'RESULT_TTL_SECONDS',
       'POLICY_SCOPE',
       'HOST_BASE_DOMAIN',
+      'DEPENDENCY_TIMEOUT_MS',
     ]) {
       expect(issues).toContain(name);
     }

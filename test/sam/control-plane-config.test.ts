@@ -22,6 +22,7 @@ describe('readControlPlaneConfig', () => {
       roleCacheTtlMs: 30_000,
       serviceName: 'tenantgate',
       allowedOrigins: [],
+      dependencyTimeoutMs: 1000,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(() => {
@@ -40,6 +41,7 @@ describe('readControlPlaneConfig', () => {
         ROLE_CACHE_TTL_SECONDS: '0',
         POWERTOOLS_SERVICE_NAME: 'members',
         ALLOWED_ORIGINS: 'https://app.example.com, http://127.0.0.1:3002',
+        DEPENDENCY_TIMEOUT_MS: '2500',
       },
       true,
     );
@@ -52,6 +54,7 @@ describe('readControlPlaneConfig', () => {
       roleCacheTtlMs: 0,
       serviceName: 'members',
       allowedOrigins: ['https://app.example.com', 'http://127.0.0.1:3002'],
+      dependencyTimeoutMs: 2500,
     });
   });
 
@@ -100,6 +103,12 @@ describe('readControlPlaneConfig', () => {
     expect(
       readControlPlaneConfig({ TABLE_NAME: 'T', ROLE_CACHE_TTL_SECONDS: v }).roleCacheTtlMs,
     ).toBe(ms);
+  });
+
+  it.each(['99', '3001', '1.5', 'soon'])('refuses DEPENDENCY_TIMEOUT_MS=%s', (v) => {
+    expect(
+      issuesOf(() => readControlPlaneConfig({ TABLE_NAME: 'T', DEPENDENCY_TIMEOUT_MS: v })),
+    ).toEqual([`DEPENDENCY_TIMEOUT_MS must be an integer from 100 to 3000 (ms), got "${v}"`]);
   });
 
   it('falls back to the default claim names when they are blank', () => {
