@@ -10,9 +10,7 @@ export {
   ContextKey,
   readCallerContext,
   readTenantContext,
-  type TenantDynamoClientOptions,
   type TenantlessContext,
-  tenantDynamoClient,
 } from './context.js';
 export type {
   CredentialsPrincipal,
@@ -22,6 +20,7 @@ export type {
 export * from './errors.js';
 export type { AuthorizerResponse, IamPolicyResponse, SimpleResponse } from './events.js';
 export { DenyReason, isTenantId, TENANT_ID_PATTERN, type TenantMode } from './tenant.js';
+export { type TenantDynamoClientOptions, tenantDynamoClient } from './tenant-client.js';
 export {
   createTokenVerifier,
   type Fetcher,

@@ -5,9 +5,9 @@ import {
   encodeTenantlessContext,
   readCallerContext,
   readTenantContext,
-  tenantDynamoClient,
 } from '../../authorizer/context.js';
 import { TenantContextError } from '../../authorizer/errors.js';
+import { tenantDynamoClient } from '../../authorizer/tenant-client.js';
 import type { TenantContext } from '../../authorizer/types.js';
 
 const restEvent = (authorizer: unknown) => ({ requestContext: { authorizer } });
