@@ -7,7 +7,6 @@
  */
 
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
-import middy from '@middy/core';
 import type { MembershipCheck } from './authorize-types.js';
 import { ContextKey, encodeTenantContext, encodeTenantlessContext } from './context.js';
 import { type CredentialsProvider, createCredentialsProvider } from './credentials.js';
@@ -29,7 +28,7 @@ import {
   routeArn,
   simpleResponse,
 } from './events.js';
-import { createObservability, type Outcome, observabilityMiddleware } from './observability.js';
+import { createObservability, type Outcome, withObservability } from './observability.js';
 import { createTenantRules, DenyReason, type Member, type TenantMode } from './tenant.js';
 import {
   createTokenVerifier,
@@ -401,17 +400,21 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
     }
   };
 
-  const handler = middy(async (event: unknown) => {
-    try {
-      return await authorizeEvent(event);
-    } catch (error) {
-      // Unauthorized was recorded with its reason where it was decided; anything else is a 500.
-      if (!isUnauthorized(error)) {
-        const name = error instanceof Error ? error.name : 'UnknownError';
-        record('error', name, { error: error instanceof Error ? error.message : String(error) });
+  const handler = withObservability(
+    async (event: unknown) => {
+      try {
+        return await authorizeEvent(event);
+      } catch (error) {
+        // Unauthorized was recorded with its reason where it was decided; anything else is a 500.
+        if (!isUnauthorized(error)) {
+          const name = error instanceof Error ? error.name : 'UnknownError';
+          record('error', name, { error: error instanceof Error ? error.message : String(error) });
+        }
+        throw error;
       }
-      throw error;
-    }
-  }).use(observabilityMiddleware(observability, options.metrics));
-  return handler as unknown as AuthorizerHandler;
+    },
+    observability,
+    options.metrics,
+  );
+  return handler;
 }

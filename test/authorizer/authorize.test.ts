@@ -349,7 +349,7 @@ describe('configuration', () => {
   });
 });
 
-describe('metrics through middy', () => {
+describe('metrics around the handler', () => {
   it('captures the cold start once and publishes decisions after successes and errors', async () => {
     let coldStarts = 0;
     const published: string[] = [];
