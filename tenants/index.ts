@@ -67,6 +67,12 @@ export {
   type MembershipCheckOptions,
 } from './membership-check.js';
 export {
+  createMembershipCheckWith,
+  type MembershipCacheOptions,
+  type MembershipKey,
+  type MembershipRoleReader,
+} from './membership-core.js';
+export {
   createProfileStore,
   type ProfileStore,
   type ProfileStoreOptions,
