@@ -1,15 +1,14 @@
 /**
  * The authorizer's per-request cost against its floors, measured in one process:
  * raw RS256 verify (node:crypto) < aws-jwt-verify verify < our handler on a new token; and our handler
- * on a repeated token (verified-token and credential caches hit), middy and metrics included.
+ * on a repeated token (verified-token and credential caches hit), metrics included.
  * Reports medians of batches (µs per request); never a pass/fail.
  */
 import { createPublicKey, createVerify } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { createAuthorizer } from '../authorizer/index.js';
+import { emfMetrics, jsonLogger } from '../sam/telemetry.js';
 import { tokenEvent } from '../test/fixtures/events.js';
 import {
   createTestKey,
@@ -85,8 +84,7 @@ export async function runHotPath(options: { tokens?: number } = {}): Promise<Hot
 
   let t = Date.now();
   const client = instantCognitoIdentity(() => t);
-  // Powertools as in production; EMF lines go to stdout at most every 10 s.
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  // The handler's own logger and EMF sink, as in production (metrics disabled: no stdout here).
   const handler = createAuthorizer({
     userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
     identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
@@ -94,8 +92,8 @@ export async function runHotPath(options: { tokens?: number } = {}): Promise<Hot
     jwksFetcher: fetcher,
     cognitoIdentity: client,
     tokenCacheSize: count * 2,
-    logger: new Logger({ serviceName: 'bench', logLevel: 'WARN' }),
-    metrics: new Metrics({ namespace: 'bench', serviceName: 'bench' }),
+    logger: jsonLogger({ serviceName: 'bench', level: 'WARN' }),
+    metrics: emfMetrics({ namespace: 'bench', serviceName: 'bench', disabled: true }),
     now: () => t,
   });
   const events = tokens.map((tk) => tokenEvent({ token: tk }));

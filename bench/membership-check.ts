@@ -7,10 +7,9 @@
  *   one TTL cache per warm environment, simulated with the real cache on an injected clock.
  * Medians of batches; never a pass/fail.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuthorizerOptions, createAuthorizer } from '../authorizer/index.js';
+import { emfMetrics, jsonLogger } from '../sam/telemetry.js';
 import { createMembershipCheck } from '../tenants/index.js';
 import { createTable, startDynamoDbLocal } from '../test/fixtures/dynamodb-local.js';
 import { tokenEvent } from '../test/fixtures/events.js';
@@ -57,15 +56,14 @@ export async function runMembershipCheck(): Promise<MembershipCheckResult> {
     idTokenPayload({ sub: 'user-1', tenantId: 'acme', groups: ['acme'], role: 'pilot' }),
   );
   const cognitoIdentity = instantCognitoIdentity();
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const base: AuthorizerOptions = {
     userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
     identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
     developerProviderName: 'login.tenantgate',
     jwksFetcher: fetcher,
     cognitoIdentity,
-    logger: new Logger({ serviceName: 'bench', logLevel: 'WARN' }),
-    metrics: new Metrics({ namespace: 'bench', serviceName: 'bench' }),
+    logger: jsonLogger({ serviceName: 'bench', level: 'WARN' }),
+    metrics: emfMetrics({ namespace: 'bench', serviceName: 'bench', disabled: true }),
   };
   const event = tokenEvent({ token });
 

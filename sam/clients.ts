@@ -6,20 +6,9 @@ import { type TenantContext, tenantDynamoClient } from '../authorizer/index.js';
 import { createCognitoDirectory, type UserDirectory } from '../tenants/index.js';
 import type { ControlPlaneConfig } from './config.js';
 import { EnvConfigError } from './errors.js';
+import { timeLimited } from './time-limited.js';
 
-/**
- * Request-handler options that put a time limit on every attempt of an AWS SDK call: connecting,
- * waiting for the response, and an idle socket. A stalled dependency then fails the call after
- * `maxAttempts` (the SDK's 3) × this, instead of holding the request to the function timeout.
- * `throwOnRequestTimeout` matters: without it @smithy/node-http-handler (4.x) only logs a warning when
- * `requestTimeout` passes, and the request waits on.
- */
-export const timeLimited = (timeoutMs: number) => ({
-  connectionTimeout: timeoutMs,
-  requestTimeout: timeoutMs,
-  socketTimeout: timeoutMs,
-  throwOnRequestTimeout: true,
-});
+export { timeLimited };
 
 /** The user directory over the function's own role (the admin actions template.yaml grants it). */
 export function userDirectory(

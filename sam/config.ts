@@ -5,6 +5,7 @@
  */
 import type { AuthorizerOptions } from '../authorizer/index.js';
 import { EnvConfigError } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './telemetry.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,6 +40,16 @@ export interface AuthorizerConfig
   readonly userPools: readonly UserPoolConfig[];
   readonly serviceName: string;
   readonly metricsNamespace: string;
+  /** POWERTOOLS_LOG_LEVEL (the name the control plane's Powertools reads too). Default INFO. */
+  readonly logLevel: LogLevel;
+  /** POWERTOOLS_METRICS_DISABLED=true writes no metrics (local runs). */
+  readonly metricsDisabled: boolean;
+  /** AWS_LAMBDA_FUNCTION_NAME, the cold-start metric's `function_name` dimension. */
+  readonly functionName?: string;
+  /** The function's region (AWS_REGION), where the table is. */
+  readonly region?: string;
+  /** AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL, as the SDK honours them (the local stack). */
+  readonly dynamodbEndpoint?: string;
   /** Re-check membership against this table (`MEMBERSHIP_CHECK=on`, the template's default). */
   readonly membershipTable?: string;
   /** How long a membership answer is reused (MEMBERSHIP_CACHE_SECONDS, 0–60, default 60). */
@@ -64,6 +75,12 @@ function dependencyTimeout(env: Env, issues: string[]): number {
   }
   return n;
 }
+
+/** `{ [key]: value }` for a non-blank value, else nothing (so the config holds no empty strings). */
+const optional = <K extends string>(key: K, value: string | undefined) => {
+  const v = value?.trim();
+  return (v ? { [key]: v } : {}) as Partial<Record<K, string>>;
+};
 
 const list = (value: string | undefined): string[] =>
   (value ?? '')
@@ -143,6 +160,8 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
   const tableName = env.TABLE_NAME?.trim();
   if (membershipCheck === 'on' && !tableName)
     issues.push('TABLE_NAME is required when MEMBERSHIP_CHECK=on');
+  if (membershipCheck === 'on' && !(env.AWS_REGION ?? env.AWS_DEFAULT_REGION)?.trim())
+    issues.push('AWS_REGION is required when MEMBERSHIP_CHECK=on (the table’s region)');
   const tenantlessRoutes =
     env.TENANTLESS_ROUTES === undefined ? undefined : list(env.TENANTLESS_ROUTES);
 
@@ -167,6 +186,11 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
     dependencyTimeoutMs: dependencyTimeout(env, issues),
     serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'tenantgate',
     metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE?.trim() || 'tenantgate',
+    logLevel: oneOf('POWERTOOLS_LOG_LEVEL', LOG_LEVELS, 'INFO'),
+    metricsDisabled: env.POWERTOOLS_METRICS_DISABLED?.trim().toLowerCase() === 'true',
+    ...optional('functionName', env.AWS_LAMBDA_FUNCTION_NAME),
+    ...optional('region', env.AWS_REGION ?? env.AWS_DEFAULT_REGION),
+    ...optional('dynamodbEndpoint', env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL),
     ...(membershipCheck === 'on' && tableName ? { membershipTable: tableName } : {}),
     membershipTtlMs: integer('MEMBERSHIP_CACHE_SECONDS', 60) * 1000,
   };

@@ -15,3 +15,25 @@ export class EnvConfigError extends SamError {
     this.issues = Object.freeze([...issues]);
   }
 }
+
+/**
+ * DynamoDB refused or failed the authorizer's membership GetItem (sam/membership-reader.ts). Carries
+ * DynamoDB's error name (`__type`) and HTTP status; the authorizer turns it into a 500.
+ */
+export class DynamoDbReadError extends SamError {
+  /** DynamoDB's error name, e.g. `ResourceNotFoundException`, or `NetworkError`. */
+  readonly errorType: string;
+  /** The HTTP status, when a response came. */
+  readonly status: number | undefined;
+  constructor(
+    errorType: string,
+    status: number | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DynamoDbReadError';
+    this.errorType = errorType;
+    this.status = status;
+  }
+}

@@ -105,12 +105,13 @@ describe('dependencies', () => {
     ).toEqual([]);
   });
 
-  it('dependencies the library does not import are the SAM handlers’ Powertools pair, nothing else', () => {
+  it('dependencies the library does not import are the SAM handlers’ Powertools Logger, nothing else', () => {
     // The repository's package.json is also the SAM application's manifest (CodeUri: ./), and SAM's
-    // esbuild builder installs only `dependencies` (and peers): the Lambda handlers in sam/ need these two.
+    // esbuild builder installs only `dependencies` (and peers): the control-plane handlers in sam/
+    // log with Powertools' Logger. The authorizer writes its logs and EMF itself (sam/telemetry.ts),
+    // so Powertools' Metrics is only a devDependency (the MetricsSink compatibility test).
     expect(Object.keys(pkg.dependencies).filter((name) => !imported.has(name))).toEqual([
       '@aws-lambda-powertools/logger',
-      '@aws-lambda-powertools/metrics',
     ]);
   });
 });

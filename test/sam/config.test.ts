@@ -27,8 +27,12 @@ describe('readAuthorizerConfig', () => {
       httpApiResponse: 'simple',
       serviceName: 'tenantgate',
       dependencyTimeoutMs: 1000,
+      logLevel: 'INFO',
+      metricsDisabled: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(config.region).toBeUndefined();
+    expect(config.dynamodbEndpoint).toBeUndefined();
     expect(config.hostBaseDomain).toBeUndefined();
   });
 
@@ -121,6 +125,37 @@ describe('readAuthorizerConfig', () => {
     );
     expect(() => readAuthorizerConfig({ ...base, MEMBERSHIP_CACHE_SECONDS: '61' })).toThrow(
       /MEMBERSHIP_CACHE_SECONDS must be at most 60/,
+    );
+  });
+
+  it('reads what the authorizer’s own logs, metrics and membership read need', () => {
+    const config = readAuthorizerConfig({
+      ...base,
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_METRICS_DISABLED: 'TRUE',
+      AWS_LAMBDA_FUNCTION_NAME: 'stack-AuthorizerFunction-1',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8001',
+      MEMBERSHIP_CHECK: 'on',
+      TABLE_NAME: 'T',
+    });
+    expect(config).toMatchObject({
+      logLevel: 'DEBUG',
+      metricsDisabled: true,
+      functionName: 'stack-AuthorizerFunction-1',
+      region: 'eu-west-1',
+      dynamodbEndpoint: 'http://127.0.0.1:8001', // the DynamoDB-specific one wins, as in the SDK
+      membershipTable: 'T',
+    });
+  });
+
+  it('needs a region for the membership read, and a known log level', () => {
+    expect(() =>
+      readAuthorizerConfig({ ...base, MEMBERSHIP_CHECK: 'on', TABLE_NAME: 'T' }),
+    ).toThrow(/AWS_REGION is required when MEMBERSHIP_CHECK=on/);
+    expect(() => readAuthorizerConfig({ ...base, POWERTOOLS_LOG_LEVEL: 'chatty' })).toThrow(
+      /POWERTOOLS_LOG_LEVEL must be one of DEBUG, INFO, WARN, ERROR/,
     );
   });
 });
