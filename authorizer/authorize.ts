@@ -9,7 +9,11 @@
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import type { MembershipCheck } from './authorize-types.js';
 import { ContextKey, encodeTenantContext, encodeTenantlessContext } from './context.js';
-import { type CredentialsProvider, createCredentialsProvider } from './credentials.js';
+import {
+  type CredentialsProvider,
+  createCredentialsProvider,
+  type SharedOpenIdTokens,
+} from './credentials.js';
 import { isTimeoutMs, withTimeout } from './deadline.js';
 import {
   AuthorizerConfigError,
@@ -91,6 +95,11 @@ export interface AuthorizerOptions {
   readonly tokenCacheSize?: number;
   /** Tenant-scoped credentials cache entries. Default 5 000. */
   readonly credentialsCacheSize?: number;
+  /**
+   * OpenID tokens shared across the authorizer's environments, so a token minted in one serves all
+   * (see `SharedOpenIdTokens`). Default: none, each environment keeps its own, in memory only.
+   */
+  readonly sharedOpenIdTokens?: SharedOpenIdTokens;
   /**
    * Time limit of one dependency call attempt, in ms: a JWKS download, each Cognito Identity call,
    * the membership read. The credential exchange (both Cognito calls, retries included) and the
@@ -258,6 +267,7 @@ export function createAuthorizer(options: AuthorizerOptions): AuthorizerHandler 
         ...(options.userTag === undefined ? {} : { userTag: options.userTag }),
         refreshMarginSeconds: margin,
         ...(isTimeoutMs(timeoutMs) ? { timeoutMs, budgetMs: 2 * timeoutMs } : {}),
+        ...(options.sharedOpenIdTokens ? { sharedOpenIdTokens: options.sharedOpenIdTokens } : {}),
         maxEntries: options.credentialsCacheSize,
         now,
         observer: observability.observer,

@@ -71,10 +71,42 @@ export interface CredentialsProviderOptions {
    * about 2 s, never the function timeout.
    */
   readonly budgetMs?: number;
+  /**
+   * Where OpenID tokens are shared across environments (see {@link SharedOpenIdTokens}); consulted
+   * on an in-memory miss before minting, within the budget. Default: none (memory only).
+   */
+  readonly sharedOpenIdTokens?: SharedOpenIdTokens;
   readonly now?: Clock;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly observer?: AuthorizerObserver;
+}
+
+/** An OpenID token as a {@link SharedOpenIdTokens} store keeps it. A bearer secret: never log it. */
+export interface SharedOpenIdToken {
+  /** The Cognito identity the token is for. */
+  readonly identityId: string;
+  /** The OpenID token from GetOpenIdTokenForDeveloperIdentity. */
+  readonly token: string;
+  /** When it stops being accepted, ms since the epoch (counted from before the mint). */
+  readonly expiresAtMs: number;
+}
+
+/**
+ * OpenID tokens shared by all environments of the authorizer. Without one, each warm environment
+ * mints its own token per (user, tenant): at internet scale API Gateway spreads a user's few
+ * authorizer calls over as many environments, nearly every call is a new environment, and
+ * GetOpenIdTokenForDeveloperIdentity (50/s per account by default) is the first quota hit
+ * (bench/internet-scale.ts). With one, a token minted anywhere serves every environment for its
+ * lifetime. The store holds bearer secrets: it must be readable and writable by the authorizer alone
+ * (sam/openid-token-store.ts keeps them in `AUTHZ#` items only the authorizer's role may touch).
+ * A lookup that fails, stalls or finds nothing usable is a miss: the provider mints.
+ */
+export interface SharedOpenIdTokens {
+  /** The token stored for `key`, or undefined. `key` is the provider's unambiguous cache key. */
+  get(key: string, signal: AbortSignal): Promise<SharedOpenIdToken | undefined>;
+  /** Store a freshly minted token for `key` (done in the background; a failure is ignored). */
+  put(key: string, token: SharedOpenIdToken): Promise<void>;
 }
 
 /** Whom credentials are for: a user of a user pool, checked as a member of a tenant. */
@@ -264,7 +296,10 @@ interface CachedCredentials {
   readonly expirationMs: number;
 }
 
-/** An OpenID token for one (user, tenant): in memory only, never logged, never handed out. */
+/**
+ * An OpenID token for one (user, tenant): never logged, never handed out; in memory only, unless a
+ * {@link SharedOpenIdTokens} store is configured.
+ */
 interface OpenIdToken {
   readonly identityId: string;
   readonly token: string;
@@ -437,6 +472,7 @@ export function createCredentialsProvider(
   const random = options.random ?? Math.random;
   const observer = options.observer;
 
+  const shared = options.sharedOpenIdTokens;
   const credentialsCache = createLruCache<CachedCredentials>(maxEntries);
   const openIdTokens = createLruCache<OpenIdToken>(maxEntries);
   const credentialsFlights = new Map<string, Promise<CachedCredentials>>();
@@ -523,20 +559,60 @@ export function createCredentialsProvider(
     return Object.freeze({ identityId, token, expiresAtMs: started + tokenSeconds * 1000 });
   };
 
-  /** The (user, tenant)'s OpenID token: cached while it has the margin left, else minted once. */
+  /**
+   * The shared store's token for `key` when it is usable (complete, with the margin left, and never
+   * believed to outlive a token minted now); undefined on a miss, a failure or a stall.
+   */
+  const fromShared = async (key: string, deadline: number): Promise<OpenIdToken | undefined> => {
+    const left = deadline - now();
+    if (shared === undefined || left <= 0) return undefined;
+    let found: SharedOpenIdToken | undefined;
+    try {
+      found = await withTimeout('OpenID token store', Math.min(timeoutMs, left), (signal) =>
+        shared.get(key, signal),
+      );
+    } catch {
+      found = undefined;
+    }
+    const identityId = nonEmpty(found?.identityId);
+    const token = nonEmpty(found?.token);
+    const expiresAtMs = Math.min(
+      typeof found?.expiresAtMs === 'number' ? found.expiresAtMs : Number.NaN,
+      now() + tokenSeconds * 1000,
+    );
+    const usable =
+      identityId !== undefined &&
+      token !== undefined &&
+      expiresAtMs - now() >= OPENID_TOKEN_MARGIN_MS;
+    observer?.sharedOpenIdToken?.(usable);
+    return usable ? Object.freeze({ identityId, token, expiresAtMs }) : undefined;
+  };
+
+  /**
+   * The (user, tenant)'s OpenID token: from memory while it has the margin left, else from the shared
+   * store (when there is one), else minted once (and shared). `fresh` skips both caches: the kept
+   * token was just refused by Cognito.
+   */
   const openIdToken = (
     key: string,
     p: CredentialsPrincipal,
     deadline: number,
+    fresh = false,
   ): Promise<OpenIdToken> => {
-    const cached = openIdTokens.get(key);
+    const cached = fresh ? undefined : openIdTokens.get(key);
     const usable = cached !== undefined && cached.expiresAtMs - now() >= OPENID_TOKEN_MARGIN_MS;
     observer?.openIdTokenCache?.(usable);
     if (usable) return Promise.resolve(cached);
     return singleFlight(tokenFlights, key, async () => {
-      const fresh = await mintOpenIdToken(p, deadline);
-      openIdTokens.set(key, fresh);
-      return fresh;
+      const kept = fresh ? undefined : await fromShared(key, deadline);
+      if (kept !== undefined) {
+        openIdTokens.set(key, kept);
+        return kept;
+      }
+      const minted = await mintOpenIdToken(p, deadline);
+      openIdTokens.set(key, minted);
+      shared?.put(key, minted).catch(() => {});
+      return minted;
     });
   };
 
@@ -571,7 +647,7 @@ export function createCredentialsProvider(
       // Cognito refused the token we kept (revoked, identity deleted, pool recreated): forget it and
       // mint one fresh token; a second refusal is final.
       if (openIdTokens.get(key) === openId) openIdTokens.delete(key);
-      return getCredentials(await openIdToken(key, p, deadline), deadline);
+      return getCredentials(await openIdToken(key, p, deadline, true), deadline);
     }
   };
 

@@ -15,6 +15,8 @@ export {
 export type {
   CredentialsPrincipal,
   CredentialsProvider,
+  SharedOpenIdToken,
+  SharedOpenIdTokens,
   TenantCredentials,
 } from './credentials.js';
 export * from './errors.js';

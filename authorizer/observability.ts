@@ -69,6 +69,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     tokenCache: (hit) => count(hit ? 'TokenCacheHit' : 'TokenCacheMiss'),
     credentialsCache: (hit) => count(hit ? 'CredentialsCacheHit' : 'CredentialsCacheMiss'),
     openIdTokenCache: (hit) => count(hit ? 'OpenIdTokenCacheHit' : 'OpenIdTokenCacheMiss'),
+    sharedOpenIdToken: (hit) => count(hit ? 'SharedOpenIdTokenHit' : 'SharedOpenIdTokenMiss'),
     cognitoCall: (operation, millis, outcome) => {
       count(`${operation}Calls`);
       if (outcome === 'throttled') count('CognitoIdentityThrottles');

@@ -64,6 +64,8 @@ export interface AuthorizerObserver {
   tokenCache?(hit: boolean): void;
   credentialsCache?(hit: boolean): void;
   openIdTokenCache?(hit: boolean): void;
+  /** A lookup in the shared OpenID token store: found a usable token, or not. */
+  sharedOpenIdToken?(hit: boolean): void;
   /** One Cognito Identity call attempt, successful or not. */
   cognitoCall?(
     operation: 'GetOpenIdTokenForDeveloperIdentity' | 'GetCredentialsForIdentity',

@@ -20,6 +20,8 @@ import {
   classifyCognitoError,
   createCredentialsProvider,
   createLruCache,
+  type SharedOpenIdToken,
+  type SharedOpenIdTokens,
 } from '../../authorizer/credentials.js';
 import {
   AuthorizerConfigError,
@@ -57,6 +59,7 @@ let events: string[] = [];
 const observer: AuthorizerObserver = {
   credentialsCache: (hit) => events.push(`credentials:${hit ? 'hit' : 'miss'}`),
   openIdTokenCache: (hit) => events.push(`openid:${hit ? 'hit' : 'miss'}`),
+  sharedOpenIdToken: (hit) => events.push(`shared:${hit ? 'hit' : 'miss'}`),
   cognitoCall: (op, _ms, outcome) => events.push(`${op}:${outcome}`),
 };
 
@@ -578,6 +581,119 @@ describe('time limits', () => {
     await make().get(alice('acme'));
     expect(mock.send.callCount).toBe(2);
     for (const n of [0, 1]) expect(sentSignal(n)).toBeInstanceOf(AbortSignal);
+  });
+});
+
+describe('OpenID tokens shared across environments', () => {
+  const store = () => {
+    const items = new Map<string, SharedOpenIdToken>();
+    const puts: string[] = [];
+    const shared: SharedOpenIdTokens = {
+      get: async (key) => items.get(key),
+      put: async (key, token) => {
+        puts.push(key);
+        items.set(key, token);
+      },
+    };
+    return { items, puts, shared };
+  };
+
+  it('a token minted in one environment serves another without a mint', async () => {
+    const { shared, puts } = store();
+    const first = make({ sharedOpenIdTokens: shared });
+    const second = make({ sharedOpenIdTokens: shared });
+    await first.get(alice('acme'));
+    expect(puts).toHaveLength(1);
+    const other = await second.get(alice('acme'));
+    expect(calls()).toEqual({ openId: 1, getCredentials: 2 });
+    expect(other.credentials.sessionToken).toContain('"tenant_id":"acme"');
+    expect(events).toContain('shared:hit');
+  });
+
+  it('is keyed by (provider, user, tenant): nobody else’s token is ever used', async () => {
+    const { shared } = store();
+    await make({ sharedOpenIdTokens: shared }).get(alice('acme'));
+    const elsewhere = make({ sharedOpenIdTokens: shared });
+    const bobs = await elsewhere.get(bob('acme'));
+    const alicesOther = await elsewhere.get(alice('beta'));
+    const otherPool = await elsewhere.get(principal('alice', 'acme', OTHER_PROVIDER));
+    expect(calls().openId).toBe(4);
+    expect(bobs.credentials.sessionToken).toContain('"user_id":"bob"');
+    expect(alicesOther.credentials.sessionToken).toContain('"tenant_id":"beta"');
+    expect(otherPool.identityId).not.toBe((await elsewhere.get(alice('acme'))).identityId);
+  });
+
+  it.each([
+    ['expired', { identityId: 'us-east-1:x', token: 't', expiresAtMs: T0 - 1 }],
+    [
+      'inside the 5-minute margin',
+      { identityId: 'us-east-1:x', token: 't', expiresAtMs: T0 + 299_999 },
+    ],
+    ['without a token', { identityId: 'us-east-1:x', token: '', expiresAtMs: T0 + HOUR }],
+    ['without an identity', { identityId: '', token: 't', expiresAtMs: T0 + HOUR }],
+    ['with a non-numeric expiry', { identityId: 'us-east-1:x', token: 't', expiresAtMs: 'soon' }],
+  ])('a stored token %s is not used: the provider mints', async (_, stored) => {
+    const shared: SharedOpenIdTokens = {
+      get: async () => stored as unknown as SharedOpenIdToken,
+      put: async () => {},
+    };
+    await make({ sharedOpenIdTokens: shared }).get(alice('acme'));
+    expect(calls().openId).toBe(1);
+    expect(events).toContain('shared:miss');
+  });
+
+  it('a store that fails or stalls is a miss, within the budget', async () => {
+    const failing: SharedOpenIdTokens = {
+      get: async () => Promise.reject(new Error('throttled')),
+      put: async () => Promise.reject(new Error('throttled')),
+    };
+    await make({ sharedOpenIdTokens: failing }).get(alice('acme'));
+    const stalling: SharedOpenIdTokens = {
+      get: () => new Promise(() => {}),
+      put: async () => {},
+    };
+    await make({ sharedOpenIdTokens: stalling, timeoutMs: 20 }).get(bob('acme'));
+    expect(calls()).toEqual({ openId: 2, getCredentials: 2 });
+  });
+
+  it('holds a read token in memory no longer than a lifetime from the read, whatever the store says', async () => {
+    const { shared, items } = store();
+    let gets = 0;
+    const counting: SharedOpenIdTokens = {
+      get: async (key, signal) => {
+        gets++;
+        return shared.get(key, signal);
+      },
+      put: shared.put,
+    };
+    await make({ sharedOpenIdTokens: shared }).get(alice('acme'));
+    const [key = ''] = [...items.keys()];
+    items.set(key, { ...(items.get(key) as SharedOpenIdToken), expiresAtMs: T0 + 100 * HOUR });
+    const reader = make({ sharedOpenIdTokens: counting, openIdTokenSeconds: 3600 });
+    await reader.get(alice('acme'));
+    expect(gets).toBe(1);
+    // Credentials inside their margin; the read token is 55 min old: capped at 1 h from its read, it
+    // is inside its own 5-minute margin, so the store is asked again rather than memory trusted.
+    t = T0 + HOUR - 299_000;
+    await reader.get(alice('acme'));
+    expect(gets).toBe(2);
+  });
+
+  it('a shared token Cognito refuses is replaced by a fresh mint, not read again', async () => {
+    const { shared, puts } = store();
+    await make({ sharedOpenIdTokens: shared }).get(alice('acme'));
+    // A fresh stub (and call history): a stub that was called already misfires `rejectsOnce`.
+    mock.reset();
+    mock.on(GetOpenIdTokenForDeveloperIdentityCommand).callsFake(openIdFake);
+    let failed = false;
+    mock.on(GetCredentialsForIdentityCommand).callsFake((input) => {
+      if (failed) return getCredentialsFake(input);
+      failed = true;
+      throw sdkError(NotAuthorizedException);
+    });
+    await make({ sharedOpenIdTokens: shared }).get(alice('acme'));
+    expect(calls()).toEqual({ openId: 1, getCredentials: 2 });
+    expect(puts).toHaveLength(2); // the fresh token replaced the refused one
   });
 });
 
