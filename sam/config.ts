@@ -52,6 +52,11 @@ export interface AuthorizerConfig
   readonly dynamodbEndpoint?: string;
   /** Re-check membership against this table (`MEMBERSHIP_CHECK=on`, the template's default). */
   readonly membershipTable?: string;
+  /**
+   * Share OpenID tokens across environments through this table (`SHARE_OPENID_TOKENS=on`, default
+   * off): see sam/openid-token-store.ts.
+   */
+  readonly openIdTokenTable?: string;
   /** How long a membership answer is reused (MEMBERSHIP_CACHE_SECONDS, 0–60, default 60). */
   readonly membershipTtlMs: number;
 }
@@ -160,8 +165,16 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
   const tableName = env.TABLE_NAME?.trim();
   if (membershipCheck === 'on' && !tableName)
     issues.push('TABLE_NAME is required when MEMBERSHIP_CHECK=on');
-  if (membershipCheck === 'on' && !(env.AWS_REGION ?? env.AWS_DEFAULT_REGION)?.trim())
-    issues.push('AWS_REGION is required when MEMBERSHIP_CHECK=on (the table’s region)');
+  const shareTokens = oneOf('SHARE_OPENID_TOKENS', ['on', 'off'] as const, 'off');
+  if (shareTokens === 'on' && !tableName)
+    issues.push('TABLE_NAME is required when SHARE_OPENID_TOKENS=on');
+  if (
+    (membershipCheck === 'on' || shareTokens === 'on') &&
+    !(env.AWS_REGION ?? env.AWS_DEFAULT_REGION)?.trim()
+  )
+    issues.push(
+      'AWS_REGION is required when MEMBERSHIP_CHECK or SHARE_OPENID_TOKENS is on (the table’s region)',
+    );
   const tenantlessRoutes =
     env.TENANTLESS_ROUTES === undefined ? undefined : list(env.TENANTLESS_ROUTES);
 
@@ -192,6 +205,7 @@ export function readAuthorizerConfig(env: Env = process.env): Readonly<Authorize
     ...optional('region', env.AWS_REGION ?? env.AWS_DEFAULT_REGION),
     ...optional('dynamodbEndpoint', env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL),
     ...(membershipCheck === 'on' && tableName ? { membershipTable: tableName } : {}),
+    ...(shareTokens === 'on' && tableName ? { openIdTokenTable: tableName } : {}),
     membershipTtlMs: integer('MEMBERSHIP_CACHE_SECONDS', 60) * 1000,
   };
   if (config.membershipTtlMs > 60_000)

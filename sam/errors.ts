@@ -17,10 +17,11 @@ export class EnvConfigError extends SamError {
 }
 
 /**
- * DynamoDB refused or failed the authorizer's membership GetItem (sam/membership-reader.ts). Carries
- * DynamoDB's error name (`__type`) and HTTP status; the authorizer turns it into a 500.
+ * DynamoDB refused or failed one of the authorizer's own calls (sam/dynamodb-json.ts: the membership
+ * GetItem, the shared OpenID token's GetItem and PutItem). Carries DynamoDB's error name (`__type`)
+ * and HTTP status; a failed membership read is a 500, a failed token lookup a mint.
  */
-export class DynamoDbReadError extends SamError {
+export class DynamoDbCallError extends SamError {
   /** DynamoDB's error name, e.g. `ResourceNotFoundException`, or `NetworkError`. */
   readonly errorType: string;
   /** The HTTP status, when a response came. */
@@ -32,7 +33,7 @@ export class DynamoDbReadError extends SamError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'DynamoDbReadError';
+    this.name = 'DynamoDbCallError';
     this.errorType = errorType;
     this.status = status;
   }

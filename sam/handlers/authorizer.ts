@@ -1,18 +1,20 @@
 /**
  * The AuthorizerFunction's entry point. Everything is built once at init (config, logger, metrics,
- * verifier, the Cognito Identity client, the membership read); a request only runs the handler.
+ * verifier, the Cognito Identity client, the table calls); a request only runs the handler.
  *
  * What this bundle imports is kept at the dependency floor — aws-jwt-verify and
  * @aws-sdk/client-cognito-identity, which any authorizer of this design needs — plus our own code:
- * logs and metrics come from sam/telemetry.ts rather than Powertools, and the membership GetItem from
- * sam/membership-reader.ts rather than the DynamoDB client (bench/cold-start.ts measures both
- * choices against that floor).
+ * logs and metrics come from sam/telemetry.ts rather than Powertools, and the table calls from
+ * sam/dynamodb-json.ts rather than the DynamoDB client (bench/cold-start.ts measures both choices
+ * against that floor).
  */
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { createAuthorizer } from '../../authorizer/index.js';
 import { createMembershipCheckWith } from '../../tenants/index.js';
 import { readAuthorizerConfig } from '../config.js';
+import { dynamoJson } from '../dynamodb-json.js';
 import { dynamoMembershipReader } from '../membership-reader.js';
+import { dynamoOpenIdTokens } from '../openid-token-store.js';
 import { emfMetrics, jsonLogger } from '../telemetry.js';
 import { timeLimited } from '../time-limited.js';
 
@@ -26,6 +28,7 @@ const {
   dynamodbEndpoint,
   membershipTable,
   membershipTtlMs,
+  openIdTokenTable,
   ...options
 } = readAuthorizerConfig();
 const timeoutMs = options.dependencyTimeoutMs ?? 1000;
@@ -36,6 +39,21 @@ const cognitoIdentity = new CognitoIdentityClient({
   maxAttempts: 1,
   requestHandler: timeLimited(timeoutMs),
 });
+// The credential chain resolved during init, beside the JWKS download, not on the first request
+// (the SDK loads and runs its providers on first use). A failure is not fatal: the first call
+// resolves again, and fails closed there.
+cognitoIdentity.config.credentials().catch(() => {});
+
+// The function's own role: GetItem on the control partitions, GetItem/PutItem on its own `AUTHZ#`
+// ones (template.yaml).
+const table = region
+  ? dynamoJson({
+      region,
+      ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
+      credentials: () => cognitoIdentity.config.credentials(),
+      timeoutMs,
+    })
+  : undefined;
 
 /** API Gateway Lambda authorizer: REST TOKEN/REQUEST and HTTP API 1.0/2.0 events. */
 export const handler = createAuthorizer({
@@ -48,19 +66,15 @@ export const handler = createAuthorizer({
     disabled: metricsDisabled,
     ...(functionName ? { functionName } : {}),
   }),
-  ...(membershipTable && region
+  ...(membershipTable && table
     ? {
         membershipCheck: createMembershipCheckWith(
-          // The function's own role: it may only GetItem on the control partitions (template.yaml).
-          dynamoMembershipReader({
-            tableName: membershipTable,
-            region,
-            ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
-            credentials: () => cognitoIdentity.config.credentials(),
-            timeoutMs,
-          }),
+          dynamoMembershipReader({ call: table, tableName: membershipTable }),
           { tableName: membershipTable, ttlMs: membershipTtlMs },
         ),
       }
+    : {}),
+  ...(openIdTokenTable && table
+    ? { sharedOpenIdTokens: dynamoOpenIdTokens({ call: table, tableName: openIdTokenTable }) }
     : {}),
 });

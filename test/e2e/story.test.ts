@@ -45,7 +45,9 @@ describe('the whole story over HTTP, on the local stack', () => {
   const signIn = (who: string) => e2e.signIn(who);
 
   beforeAll(async () => {
-    e2e = await startE2eStack();
+    // Shared OpenID tokens on here (the other suites run the default, off): their table calls go
+    // through the isolation proxy, judged against the authorizer's template policy.
+    e2e = await startE2eStack({ parameters: { ShareOpenIdTokens: 'on' } });
     ({ stack, client, subs, ids, refresh } = e2e);
   }, 120_000);
   afterAll(async () => {
@@ -287,6 +289,7 @@ describe('the whole story over HTTP, on the local stack', () => {
     });
     ids['zoe@zulu.example'] = (created.body.tokens as { idToken: string }).idToken;
     stack.resetIdentityPoolStats();
+    const deniedBefore = stack.isolationDecisions().denied;
     const before = stack.gatewayStats().RestApi?.authorizerInvocations ?? 0;
     for (let i = 0; i < 5; i++) {
       expect((await api('zoe@zulu.example', 'GET', '/aircraft')).status).toBe(200);
@@ -302,6 +305,18 @@ describe('the whole story over HTTP, on the local stack', () => {
       GetId: 0,
       errors: {},
     });
+    // Shared OpenID tokens (on in this stack): the token is in an AUTHZ# item with no user id in its
+    // key, put by the authorizer's own role without a refusal from the isolation proxy.
+    const { Items = [] } = await e2e.direct.send(
+      new ScanCommand({
+        TableName: stack.tableName,
+        FilterExpression: 'begins_with(PK, :p)',
+        ExpressionAttributeValues: { ':p': { S: 'AUTHZ#' } },
+      }),
+    );
+    expect(Items.length).toBeGreaterThan(0);
+    expect(JSON.stringify(Items.map((i) => i.PK))).not.toContain(subs['zoe@zulu.example'] ?? '?');
+    expect(stack.isolationDecisions().denied).toEqual(deniedBefore);
   });
 
   it('npm run invoke --as runs one function against the running stack with a fresh token', async () => {

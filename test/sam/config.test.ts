@@ -153,9 +153,27 @@ describe('readAuthorizerConfig', () => {
   it('needs a region for the membership read, and a known log level', () => {
     expect(() =>
       readAuthorizerConfig({ ...base, MEMBERSHIP_CHECK: 'on', TABLE_NAME: 'T' }),
-    ).toThrow(/AWS_REGION is required when MEMBERSHIP_CHECK=on/);
+    ).toThrow(/AWS_REGION is required when MEMBERSHIP_CHECK or SHARE_OPENID_TOKENS is on/);
     expect(() => readAuthorizerConfig({ ...base, POWERTOOLS_LOG_LEVEL: 'chatty' })).toThrow(
       /POWERTOOLS_LOG_LEVEL must be one of DEBUG, INFO, WARN, ERROR/,
+    );
+  });
+
+  it('shares OpenID tokens through the table only when asked (SHARE_OPENID_TOKENS=on)', () => {
+    expect(readAuthorizerConfig(base).openIdTokenTable).toBeUndefined();
+    expect(
+      readAuthorizerConfig({
+        ...base,
+        SHARE_OPENID_TOKENS: 'on',
+        TABLE_NAME: 'T',
+        AWS_REGION: 'us-east-1',
+      }).openIdTokenTable,
+    ).toBe('T');
+    expect(() => readAuthorizerConfig({ ...base, SHARE_OPENID_TOKENS: 'on' })).toThrow(
+      /TABLE_NAME is required when SHARE_OPENID_TOKENS=on[\s\S]*AWS_REGION is required/,
+    );
+    expect(() => readAuthorizerConfig({ ...base, SHARE_OPENID_TOKENS: 'yes' })).toThrow(
+      /SHARE_OPENID_TOKENS must be one of on, off/,
     );
   });
 });

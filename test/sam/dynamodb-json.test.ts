@@ -1,14 +1,17 @@
 /**
- * The authorizer's own membership GetItem (no DynamoDB client): against the real DynamoDB Local, an
- * answering stub for DynamoDB's error shapes, and a stalled socket. The same read behind the local
- * stack's isolation proxy, which checks its signature and the function's template policy, runs in
- * test/sam/local-stack.test.ts and the end-to-end suite (the authorizer there has the check on).
+ * The authorizer's own table calls (no DynamoDB client): the membership GetItem and the shared OpenID
+ * token's GetItem/PutItem, against the real DynamoDB Local, an answering stub for DynamoDB's error
+ * shapes, and a stalled socket. The membership read behind the local stack's isolation proxy, which
+ * checks its signature and the function's template policy, runs in test/sam/local-stack.test.ts and
+ * the end-to-end suite (the authorizer there has the check on).
  */
 import { createServer, type Server } from 'node:http';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbReadError } from '../../sam/errors.js';
+import { dynamoJson } from '../../sam/dynamodb-json.js';
+import { DynamoDbCallError } from '../../sam/errors.js';
 import { dynamoMembershipReader } from '../../sam/membership-reader.js';
+import { dynamoOpenIdTokens, openIdTokenItemKey } from '../../sam/openid-token-store.js';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../fixtures/dynamodb-local.js';
 import { startStalledServer } from '../fixtures/stalled-server.js';
 
@@ -30,14 +33,9 @@ describe('against DynamoDB Local', () => {
   afterAll(async () => {
     await ddb?.stop();
   });
-  const reader = (tableName = 'tenantgate') =>
-    dynamoMembershipReader({
-      tableName,
-      region: 'us-east-1',
-      endpoint: ddb.endpoint,
-      credentials,
-      timeoutMs: 5_000,
-    });
+  const call = () =>
+    dynamoJson({ region: 'us-east-1', endpoint: ddb.endpoint, credentials, timeoutMs: 5_000 });
+  const reader = (tableName = 'tenantgate') => dynamoMembershipReader({ call: call(), tableName });
 
   it('reads the role of a membership item', async () => {
     expect(await reader()(key)).toBe('pilot');
@@ -47,9 +45,27 @@ describe('against DynamoDB Local', () => {
     expect(await reader()({ PK: 'CONTROL#acme', SK: 'USER#nobody' })).toBeUndefined();
   });
 
+  it('shares an OpenID token: put, then get under the same key only, in an AUTHZ# item', async () => {
+    const tokens = dynamoOpenIdTokens({ call: call(), tableName: 'tenantgate' });
+    const key = JSON.stringify(['cognito-idp.us-east-1.amazonaws.com/us-east-1_P', 'u1', 'acme']);
+    const token = {
+      identityId: 'us-east-1:id-1',
+      token: 'openid.jwt.here',
+      expiresAtMs: 1_900_000_000_123,
+    };
+    const signal = new AbortController().signal;
+    expect(await tokens.get(key, signal)).toBeUndefined();
+    await tokens.put(key, token);
+    expect(await tokens.get(key, signal)).toEqual(token);
+    expect(await tokens.get(key.replace('acme', 'beta'), signal)).toBeUndefined();
+    const itemKey = openIdTokenItemKey(key);
+    expect(itemKey.PK).toMatch(/^AUTHZ#[A-Za-z0-9_-]{43}$/);
+    expect(itemKey.PK).not.toContain('u1');
+  });
+
   it('a missing table is DynamoDB’s ResourceNotFoundException, not an answer', async () => {
     await expect(reader('no-such-table')(key)).rejects.toMatchObject({
-      name: 'DynamoDbReadError',
+      name: 'DynamoDbCallError',
       errorType: 'ResourceNotFoundException',
       status: 400,
     });
@@ -78,11 +94,8 @@ describe('DynamoDB’s error shapes', () => {
   });
   const reader = () =>
     dynamoMembershipReader({
+      call: dynamoJson({ region: 'us-east-1', endpoint: url, credentials, timeoutMs: 5_000 }),
       tableName: 'T',
-      region: 'us-east-1',
-      endpoint: url,
-      credentials,
-      timeoutMs: 5_000,
     });
   const error = (type: string) =>
     JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: 'm' });
@@ -106,7 +119,7 @@ describe('DynamoDB’s error shapes', () => {
   it('does not retry a refusal (AccessDeniedException), nor take it for "no item"', async () => {
     requests = 0;
     answers.push({ status: 400, body: error('AccessDeniedException') });
-    await expect(reader()(key)).rejects.toBeInstanceOf(DynamoDbReadError);
+    await expect(reader()(key)).rejects.toBeInstanceOf(DynamoDbCallError);
     expect(requests).toBe(1);
   });
 
@@ -121,15 +134,39 @@ describe('a stalled DynamoDB', () => {
     const stalled = await startStalledServer();
     try {
       const read = dynamoMembershipReader({
+        call: dynamoJson({
+          region: 'us-east-1',
+          endpoint: stalled.url,
+          credentials,
+          timeoutMs: 100,
+        }),
         tableName: 'T',
-        region: 'us-east-1',
-        endpoint: stalled.url,
-        credentials,
-        timeoutMs: 100,
       });
       await expect(read(key)).rejects.toMatchObject({ errorType: 'TimeoutError' });
       expect(stalled.accepted()).toBe(2);
       await expect.poll(() => stalled.closedByClient()).toBe(2);
+    } finally {
+      await stalled.close();
+    }
+  });
+});
+
+describe('a caller’s abort signal', () => {
+  it('ends the call at once, with no retry', async () => {
+    const stalled = await startStalledServer();
+    try {
+      const call = dynamoJson({
+        region: 'us-east-1',
+        endpoint: stalled.url,
+        credentials,
+        timeoutMs: 60_000,
+      });
+      const controller = new AbortController();
+      const pending = call('GetItem', { TableName: 'T', Key: {} }, controller.signal);
+      await expect.poll(() => stalled.accepted()).toBe(1);
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ errorType: 'TimeoutError' });
+      expect(stalled.accepted()).toBe(1);
     } finally {
       await stalled.close();
     }

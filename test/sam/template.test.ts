@@ -192,7 +192,7 @@ describe('template.yaml', () => {
     });
   });
 
-  it('the authorizer alone may mint, on this pool only; it reads control partitions only', () => {
+  it('the authorizer alone may mint, on this pool only; it reads control partitions, and keeps its shared tokens in AUTHZ# ones', () => {
     expect(props('AuthorizerFunction').Policies).toEqual([
       {
         Version: '2012-10-17',
@@ -214,6 +214,12 @@ describe('template.yaml', () => {
             Action: 'dynamodb:GetItem',
             Resource: TABLE_ARN,
             Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONTROL#*'] } },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+            Resource: TABLE_ARN,
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUTHZ#*'] } },
           },
         ],
       },
@@ -299,12 +305,13 @@ describe('template.yaml', () => {
               id,
             ).toBe(false);
             const onIndex = JSON.stringify(st.Resource).includes('/index/');
-            confined[`${id}${onIndex ? ' (GSI1)' : ''}`] = keys;
+            const name = `${id}${onIndex ? ' (GSI1)' : ''}`;
+            confined[name] = [...(confined[name] ?? []), ...keys];
           }
         }
       }
       expect(confined).toEqual({
-        AuthorizerFunction: ['CONTROL#*'],
+        AuthorizerFunction: ['CONTROL#*', 'AUTHZ#*'],
         PostConfirmationFunction: ['USER#*'],
         TenantsFunction: ['CONTROL#*', 'USER#*'],
         'TenantsFunction (GSI1)': ['USER#*'],

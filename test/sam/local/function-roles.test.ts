@@ -108,6 +108,27 @@ describe('function roles from template.yaml', () => {
     );
   });
 
+  it('shared OpenID tokens (AUTHZ# partitions): the authorizer alone reads and writes them', () => {
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem'])
+      expect(decide('AuthorizerFunction', action, TABLE_ARN, ['AUTHZ#abc'])).toBe(
+        IamDecision.allow,
+      );
+    expect(decide('AuthorizerFunction', 'dynamodb:DeleteItem', TABLE_ARN, ['AUTHZ#abc'])).toBe(
+      IamDecision.implicitDeny,
+    );
+    expect(decide('AuthorizerFunction', 'dynamodb:Query', TABLE_ARN, ['AUTHZ#abc'])).toBe(
+      IamDecision.implicitDeny,
+    );
+    for (const id of [
+      'TenantsFunction',
+      'MembersFunction',
+      'RolesFunction',
+      'PostConfirmationFunction',
+    ])
+      for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'])
+        expect(decide(id, action, TABLE_ARN, ['AUTHZ#abc'])).toBe(IamDecision.implicitDeny);
+  });
+
   it('no other function may mint; the example and data functions hold no table or Cognito permission', () => {
     const pool = poolArn(ctx.refs.IdentityPool ?? '');
     for (const id of roles.roles.keys())
