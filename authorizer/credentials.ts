@@ -93,6 +93,15 @@ export interface SharedOpenIdToken {
 }
 
 /**
+ * The runtime's `AbortSignal` where the consumer's types declare one (DOM or @types/node), otherwise
+ * the part a store can rely on. Our published declarations must type-check without either
+ * (test/package/consumer.test.ts): a bare `AbortSignal` there is "Cannot find name".
+ */
+export type DependencySignal = typeof globalThis extends { AbortSignal: { prototype: infer S } }
+  ? S
+  : { readonly aborted: boolean };
+
+/**
  * OpenID tokens shared by all environments of the authorizer. Without one, each warm environment
  * mints its own token per (user, tenant): at internet scale API Gateway spreads a user's few
  * authorizer calls over as many environments, nearly every call is a new environment, and
@@ -103,8 +112,11 @@ export interface SharedOpenIdToken {
  * A lookup that fails, stalls or finds nothing usable is a miss: the provider mints.
  */
 export interface SharedOpenIdTokens {
-  /** The token stored for `key`, or undefined. `key` is the provider's unambiguous cache key. */
-  get(key: string, signal: AbortSignal): Promise<SharedOpenIdToken | undefined>;
+  /**
+   * The token stored for `key`, or undefined. `key` is the provider's unambiguous cache key; `signal`
+   * aborts when the provider's time limit for the lookup passes.
+   */
+  get(key: string, signal: DependencySignal): Promise<SharedOpenIdToken | undefined>;
   /** Store a freshly minted token for `key` (done in the background; a failure is ignored). */
   put(key: string, token: SharedOpenIdToken): Promise<void>;
 }

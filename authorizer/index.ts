@@ -15,6 +15,7 @@ export {
 export type {
   CredentialsPrincipal,
   CredentialsProvider,
+  DependencySignal,
   SharedOpenIdToken,
   SharedOpenIdTokens,
   TenantCredentials,
