@@ -28,7 +28,7 @@ import { bundleLike, floorSource } from './cold-start.js';
 export type Moment = 'waiting' | 'after init';
 
 export interface FirstInvocationResult {
-  readonly key: 'floor' | 'tenantgate';
+  readonly key: 'floor' | 'tenantgate' | 'tenantgate, check off';
   readonly name: string;
   readonly moment: Moment;
   readonly runs: number;
@@ -181,7 +181,7 @@ export async function runFirstInvocation(runs = 20): Promise<FirstInvocationResu
     };
     // Asynchronous on purpose: the identity-pool stand-in and the isolation proxy live in this
     // process's event loop, which spawnSync would block (the probe then waits on them forever).
-    const run = (file: string, moment: Moment) =>
+    const run = (file: string, moment: Moment, extra: Record<string, string> = {}) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
         const child = spawn(
           process.execPath,
@@ -195,7 +195,7 @@ export async function runFirstInvocation(runs = 20): Promise<FirstInvocationResu
             event,
             moment,
           ],
-          { env: { ...env, ...(process.env.PROBE_DEBUG ? { PROBE_DEBUG: '1' } : {}) } },
+          { env: { ...env, ...extra, ...(process.env.PROBE_DEBUG ? { PROBE_DEBUG: '1' } : {}) } },
         );
         let stdout = '';
         let stderr = '';
@@ -211,17 +211,30 @@ export async function runFirstInvocation(runs = 20): Promise<FirstInvocationResu
           done({ status, stdout, stderr });
         });
       });
-    const variants = [
+    // The same bundle with the membership check off makes exactly the floor's round trips: the
+    // ratio of like for like. With it on, the GetItem runs beside the two Cognito calls.
+    const variants: readonly {
+      key: FirstInvocationResult['key'];
+      name: string;
+      file: string;
+      env?: Record<string, string>;
+    }[] = [
       { key: 'floor', name: 'floor (JWKS at import, then the two Cognito calls)', file: floor },
+      {
+        key: 'tenantgate, check off',
+        name: 'tenantgate authorizer, membership check off (the floor’s calls)',
+        file: ours,
+        env: { MEMBERSHIP_CHECK: 'off' },
+      },
       { key: 'tenantgate', name: 'tenantgate authorizer (+ membership GetItem)', file: ours },
-    ] as const;
+    ];
     const moments: Moment[] = ['waiting', 'after init'];
     type Sample = { initMs: number; firstMs: number; secondMs: number; rss: number };
     const samples = new Map<string, { runs: Sample[]; chains: string[][]; requests: number[] }>();
     for (let i = 0; i < runs; i++) {
       for (const moment of moments) {
         for (const v of variants) {
-          const r = await run(v.file, moment);
+          const r = await run(v.file, moment, v.env);
           if (r.status !== 0)
             throw new Error(
               `${v.name} (${moment}, status ${r.status}): ${r.stderr
