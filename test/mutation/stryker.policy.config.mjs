@@ -1,0 +1,3 @@
+import { mutationGroup } from './stryker.shared.mjs';
+
+export default mutationGroup('policy', ['policy/*.ts', '!policy/index.ts']);

@@ -1,0 +1,3 @@
+import { mutationVitestConfig } from './vitest.shared.js';
+
+export default mutationVitestConfig(['test/policy/**/*.test.ts']);
