@@ -305,6 +305,29 @@ describe('update', () => {
     expect(reads()).toEqual(['ROLE#pilot']);
   });
 
+  // A role with denies, updated: the denies are written and answered as sent. Writing `[]` instead
+  // would widen the role silently (pilot could then delete aircraft).
+  it('a role with denies keeps them: written and answered, deduplicated, in order', async () => {
+    const withDenies = {
+      name: 'Pilot',
+      allow: ['aircraft:*'],
+      deny: ['aircraft:delete', 'aircraft:scrap', 'aircraft:delete'],
+      version: 3,
+    };
+    await expect(admin().update(ctx(), 'pilot', withDenies)).resolves.toMatchObject({
+      allow: ['aircraft:*'],
+      deny: ['aircraft:delete', 'aircraft:scrap'],
+    });
+    const update = transactions()[0]?.[1]?.Update;
+    expect(update?.ExpressionAttributeValues).toMatchObject({
+      ':allow': ['aircraft:*'],
+      ':deny': ['aircraft:delete', 'aircraft:scrap'],
+    });
+    // A missing deny list is no denies (not a validation error).
+    const { deny: _, ...noDeny } = withDenies;
+    await expect(admin().update(ctx(), 'pilot', noDeny)).resolves.toMatchObject({ deny: [] });
+  });
+
   it('admin is reserved (ReservedRoleError update); member may be edited', async () => {
     await expect(admin().update(ctx(), 'admin', input)).rejects.toMatchObject({
       name: 'ReservedRoleError',
