@@ -1,6 +1,7 @@
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwksNotAvailableInCacheError } from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AuthorizerConfigError,
   JwksUnavailableError,
@@ -463,5 +464,61 @@ describe('options', () => {
     'us-east-1_Abc/../x',
   ])('refuses pool id %s', (userPoolId) => {
     expect(issuesOf({ userPools: [{ userPoolId, clientIds: ['c'] }] })).toHaveLength(1);
+  });
+});
+
+// Checks that aws-jwt-verify makes first: with the real library they cannot fail, so they are tested
+// here on their own, with its verifier stubbed. They stay as defence in depth: the issuer lookup is
+// what names the pool (and so the Logins key and the siloed tenant), and must never default.
+describe('behind aws-jwt-verify (its verifier stubbed)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const stubbed = (payload: Record<string, unknown>) => {
+    vi.spyOn(CognitoJwtVerifier, 'create').mockReturnValue({
+      verify: async () => payload,
+      hydrate: async () => {},
+    } as never);
+    return createTokenVerifier({
+      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
+      fetcher: staticJwksFetcher({}),
+    });
+  };
+
+  it.each([
+    ['another pool', 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other'],
+    ['a look-alike host', `https://cognito-idp.us-east-1.amazonaws.com.evil/${TEST_POOL_ID}`],
+    ['no issuer', undefined],
+    ['an issuer that is no string', 42],
+  ])('a verified payload naming %s as issuer is refused: invalid-issuer', async (_name, iss) => {
+    const verifier = stubbed({ ...idTokenPayload(), iss });
+    expect(await reason(verifier.verify('stub.token.sig'))).toBe('invalid-issuer');
+  });
+
+  it('a verified payload of a configured pool names that pool', async () => {
+    const verifier = stubbed(idTokenPayload({ sub: 'u9' }));
+    await expect(verifier.verify('stub.token.sig')).resolves.toMatchObject({
+      sub: 'u9',
+      userPoolId: TEST_POOL_ID,
+    });
+  });
+
+  it('aws-jwt-verify refusing the pools → AuthorizerConfigError naming it, cause kept', () => {
+    const refusal = new Error('clientId must be a non-empty array');
+    vi.spyOn(CognitoJwtVerifier, 'create').mockImplementation(() => {
+      throw refusal;
+    });
+    const error = (() => {
+      try {
+        createTokenVerifier({ userPools: [{ userPoolId: TEST_POOL_ID, clientIds: ['c'] }] });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(AuthorizerConfigError);
+    expect((error as AuthorizerConfigError).issues).toEqual([
+      'aws-jwt-verify refused userPools: clientId must be a non-empty array',
+    ]);
+    expect((error as Error).cause).toBe(refusal);
   });
 });
