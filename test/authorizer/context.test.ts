@@ -69,6 +69,65 @@ describe('context codec', () => {
     expect(() => readTenantContext(event)).toThrow(TenantContextError);
   });
 
+  const full = encodeTenantContext({
+    tenantId: 't',
+    userId: 'u',
+    role: 'pilot',
+    groups: ['t'],
+    identityId: 'i',
+    credentials: {
+      accessKeyId: 'a',
+      secretAccessKey: 's',
+      sessionToken: 'x',
+      expiration: new Date(),
+    },
+  });
+
+  // An empty tenant id or credential must not read as a context: a protected function would key its
+  // DynamoDB calls on `TENANT#` or sign with nothing. Only role and groups may be empty.
+  it.each([
+    'scope',
+    'tenantId',
+    'userId',
+    'identityId',
+    'accessKeyId',
+    'secretAccessKey',
+    'sessionToken',
+    'credentialsExpiration',
+  ])('an empty or missing %s is refused, naming it', (key) => {
+    expect(() => readTenantContext(restEvent({ ...full, [key]: '' }))).toThrow(TenantContextError);
+    const { [key]: _, ...without } = full;
+    expect(() => readTenantContext(restEvent(without))).toThrow(
+      key === 'credentialsExpiration' ? TenantContextError : `authorizer context lacks "${key}"`,
+    );
+    // HTTP API may hand JSON scalars through: a number is no string.
+    expect(() => readTenantContext(httpEvent({ ...full, [key]: 7 }))).toThrow(TenantContextError);
+  });
+
+  it('an empty role and empty groups read as such', () => {
+    expect(readTenantContext(httpEvent({ ...full, role: '', groups: '' }))).toMatchObject({
+      role: '',
+      groups: [],
+    });
+    expect(() => readTenantContext(httpEvent({ ...full, role: undefined }))).toThrow(
+      'authorizer context lacks "role"',
+    );
+    expect(() => readTenantContext(httpEvent({ ...full, groups: undefined }))).toThrow(
+      'authorizer context lacks "groups"',
+    );
+  });
+
+  it('an authorizer context that is an array, or a lambda context that is one, is refused', () => {
+    expect(() => readTenantContext(restEvent([full]))).toThrow(TenantContextError);
+    // HTTP API's `lambda` wins over the outer object only when it is an object.
+    expect(
+      readTenantContext({ requestContext: { authorizer: { ...full, lambda: [] } } }),
+    ).toMatchObject({
+      tenantId: 't',
+    });
+    expect(() => readTenantContext({ requestContext: [] })).toThrow(TenantContextError);
+  });
+
   it('a bad expiration is refused', () => {
     const encoded = encodeTenantContext({
       tenantId: 't',
