@@ -178,6 +178,40 @@ describe('guarded write', () => {
       expect(update?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
     });
 
+    // Merging into a write on any other item would drop the separate check: the permission would
+    // then be checked on the wrong item (or, for a Put with its own Item, not at all).
+    it.each([
+      ['another partition', { ...count.Update, Key: { PK: 'CONTROL#beta', SK: 'ROLE#pilot' } }],
+      ['another role', { ...count.Update, Key: { PK: 'CONTROL#acme', SK: 'ROLE#chief' } }],
+      ['another table', { ...count.Update, TableName: 'Other' }],
+      ['no key', { ...count.Update, Key: undefined }],
+    ])(
+      'a write on the same kind of item in %s is not merged: the check goes first',
+      async (_n, body) => {
+        mock.on(TransactWriteCommand).resolves({});
+        const other = { Update: body } as TransactItem;
+        await write()({ ...request, writes: [put, other] });
+        const items = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+        expect(items).toEqual([
+          permissionCheck('T', 'acme', 'pilot', 'aircraft:update'),
+          put,
+          other,
+        ]);
+      },
+    );
+
+    it('a Put of the role item itself (key in Item) carries the check too', async () => {
+      mock.on(TransactWriteCommand).resolves({});
+      const rolePut: TransactItem = {
+        Put: { TableName: 'T', Item: { PK: 'CONTROL#acme', SK: 'ROLE#pilot', allow: ['*'] } },
+      };
+      await write()({ ...request, writes: [rolePut] });
+      const items = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+      expect(items).toHaveLength(1);
+      expect(items[0]?.Put?.ConditionExpression).toMatch(/^\(attribute_exists\(PK\) AND /);
+      expect(items[0]?.Put?.Item).toEqual(rolePut.Put?.Item);
+    });
+
     it('tells a refused permission from its own failed condition by the item as it was', async () => {
       mock
         .on(TransactWriteCommand)
