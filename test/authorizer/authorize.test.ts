@@ -1,3 +1,9 @@
+import {
+  CognitoIdentityClient,
+  GetCredentialsForIdentityCommand,
+  GetOpenIdTokenForDeveloperIdentityCommand,
+} from '@aws-sdk/client-cognito-identity';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { type AuthorizerOptions, createAuthorizer } from '../../authorizer/authorize.js';
 import { readCallerContext, readTenantContext } from '../../authorizer/context.js';
@@ -384,5 +390,284 @@ describe('logging', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const secret of [GOOD, 'forged.token.here', SECRET, SESSION])
       expect(all).not.toContain(secret);
+  });
+});
+
+describe('outcome records: a 401 is no error, anything else is one', () => {
+  const withMetrics = (overrides: Partial<AuthorizerOptions> = {}) => {
+    const published: string[] = [];
+    const metrics = {
+      captureColdStartMetric: () => undefined,
+      addMetric: () => undefined,
+      hasStoredMetrics: () => false,
+      publishStoredMetrics: () => undefined,
+      singleMetric: () => ({
+        addDimensions: (d: Record<string, string>) => published.push(`${d.outcome}/${d.reason}`),
+        addMetric: () => undefined,
+      }),
+    } as unknown as NonNullable<AuthorizerOptions['metrics']>;
+    return { ...setup(member, { metrics, metricsFlushIntervalMs: 0, ...overrides }), published };
+  };
+  const errorLines = (lines: string[]) => lines.filter((l) => l.startsWith('["authorizer failed"'));
+
+  it('Unauthorized is recorded once, with its reason, and never as an error', async () => {
+    const { handler, published, lines } = withMetrics();
+    await expect(handler(tokenEvent({ token: 'forged' }))).rejects.toThrow(/^Unauthorized$/);
+    await expect(handler(tokenEvent({}))).rejects.toThrow(/^Unauthorized$/);
+    expect(published).toEqual(['unauthorized/invalid-signature', 'unauthorized/missing']);
+    expect(errorLines(lines)).toEqual([]);
+  });
+
+  it('an infrastructure failure is thrown as itself (a 500) and recorded as an error by name', async () => {
+    const { handler, published, lines, get } = withMetrics();
+    const failure = new CredentialsUnavailableError('GetCredentialsForIdentity', 'down');
+    get.mockRejectedValueOnce(failure);
+    await expect(handler(tokenEvent({ token: GOOD }))).rejects.toBe(failure);
+    expect(published).toEqual(['error/CredentialsUnavailableError']);
+    expect(errorLines(lines)).toHaveLength(1);
+    expect(errorLines(lines)[0]).toContain('down');
+  });
+
+  // Only the exact `new Error('Unauthorized')` is a 401: an error of another type that happens to
+  // say "Unauthorized" (an SDK's NotAuthorizedException message, say) stays a recorded 500.
+  it.each([
+    ['a typed error saying Unauthorized', Object.assign(new Error('Unauthorized'), { name: 'X' })],
+    ['an Error saying something else', new Error('Unauthorized!')],
+    ['a thrown string', 'Unauthorized'],
+  ])('%s is recorded as an error', async (_name, thrown) => {
+    const { handler, published, get } = withMetrics();
+    get.mockRejectedValueOnce(thrown);
+    await expect(handler(tokenEvent({ token: GOOD }))).rejects.toBe(thrown);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatch(/^error\//);
+  });
+
+  it('a Deny is recorded as a refusal, not an error', async () => {
+    const { handler, published, lines } = withMetrics({
+      membershipCheck: async () => false,
+    });
+    await handler(tokenEvent({ token: GOOD }));
+    expect(published).toEqual(['deny/membership-revoked']);
+    expect(lines.some((l) => l.startsWith('["refused"'))).toBe(true);
+    expect(errorLines(lines)).toEqual([]);
+  });
+
+  it('a membership check failing with an authorizer error keeps it; any other becomes MembershipCheckError', async () => {
+    const own = new CredentialsUnavailableError('GetCredentialsForIdentity', 'x');
+    const kept = setup(member, { membershipCheck: async () => Promise.reject(own) });
+    await expect(kept.handler(tokenEvent({ token: GOOD }))).rejects.toBe(own);
+    const cause = new Error('ddb down');
+    const wrapped = setup(member, { membershipCheck: async () => Promise.reject(cause) });
+    const error = await wrapped.handler(tokenEvent({ token: GOOD })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MembershipCheckError);
+    expect((error as Error).cause).toBe(cause);
+  });
+});
+
+describe('the ARN a policy is scoped to', () => {
+  it('HTTP API simple responses need none: a bad routeArn still gets its answer', async () => {
+    const { handler } = setup();
+    const r = (await handler({
+      ...httpV2Event({ token: GOOD }),
+      routeArn: 'nonsense',
+    })) as SimpleResponse;
+    expect(r.isAuthorized).toBe(true);
+    const tenantless = setup({});
+    const t = (await tenantless.handler({
+      ...httpV2Event({ token: GOOD, method: 'POST', path: '/tenants' }),
+      routeArn: 'nonsense',
+    })) as SimpleResponse;
+    expect(t.isAuthorized).toBe(true);
+  });
+
+  it.each([
+    ['TOKEN', { ...tokenEvent({ token: GOOD }), methodArn: 'arn:aws:s3:::bucket/prod/GET/x' }],
+    ['HTTP API iam', { ...httpV2Event({ token: GOOD }), routeArn: 'nonsense' }],
+  ])('%s without an execute-api ARN → Unauthorized, verifier not called', async (name, event) => {
+    const { handler, verify } = setup(member, name === 'TOKEN' ? {} : { httpApiResponse: 'iam' });
+    await expect(handler(event)).rejects.toThrow(/^Unauthorized$/);
+    expect(verify).not.toHaveBeenCalled();
+  });
+});
+
+describe('configuration bounds', () => {
+  const issuesOf = (overrides: Partial<AuthorizerOptions>) => {
+    try {
+      setup(member, overrides);
+    } catch (error) {
+      expect(error).toBeInstanceOf(AuthorizerConfigError);
+      return (error as AuthorizerConfigError).issues;
+    }
+    return [];
+  };
+
+  it.each([
+    [{ resultTtlSeconds: 0 }, []],
+    [{ resultTtlSeconds: 3600, refreshMarginSeconds: 3660 - 1 }, ['refreshMarginSeconds']],
+    [{ resultTtlSeconds: 3600, clockSkewSeconds: 0, refreshMarginSeconds: 3600 }, []],
+    [{ resultTtlSeconds: 3601, refreshMarginSeconds: 3700 }, ['resultTtlSeconds']],
+    [{ resultTtlSeconds: -1 }, ['resultTtlSeconds']],
+    [{ resultTtlSeconds: 1.5 }, ['resultTtlSeconds']],
+    [{ clockSkewSeconds: 0 }, []],
+    [{ clockSkewSeconds: -1 }, ['clockSkewSeconds']],
+    [{ clockSkewSeconds: 0.5 }, ['clockSkewSeconds']],
+    // Exactly TTL + skew is enough: a cached result's credentials outlive it.
+    [{ resultTtlSeconds: 300, clockSkewSeconds: 60, refreshMarginSeconds: 360 }, []],
+    [
+      { resultTtlSeconds: 300, clockSkewSeconds: 60, refreshMarginSeconds: 359 },
+      ['refreshMarginSeconds'],
+    ],
+    [{ refreshMarginSeconds: Number.NaN }, ['refreshMarginSeconds']],
+    [{ policyScope: 'method' as const }, []],
+    [{ httpApiResponse: 'iam' as const }, []],
+    [{ httpApiResponse: 'both' as 'iam' }, ['httpApiResponse']],
+  ])('%j → issues about %j', (overrides, expected) => {
+    const issues = issuesOf(overrides);
+    expect(issues.map((i) => i.match(/^\w+/)?.[0])).toEqual(expected);
+  });
+
+  it('problems of the tenant rules and the token verifier are listed with the others', () => {
+    const issues = issuesOf({
+      verifier: undefined,
+      userPools: [{ userPoolId: 'nope', clientIds: ['c'] }],
+      tenantClaim: ' ',
+      resultTtlSeconds: -1,
+    });
+    expect(issues.join('\n')).toMatch(/resultTtlSeconds/);
+    expect(issues.join('\n')).toMatch(/tenantClaim/);
+    expect(issues.join('\n')).toMatch(/userPools\[0\]\.userPoolId/);
+  });
+
+  it('an error that is no configuration problem is not swallowed', () => {
+    expect(() =>
+      setup(member, {
+        // Not iterable: createTenantRules fails with a TypeError, not AuthorizerConfigError.
+        tenantlessRoutes: 42 as never,
+      }),
+    ).toThrow(TypeError);
+  });
+});
+
+describe('built with the real credentials provider (Cognito Identity mocked)', () => {
+  const cognito = new CognitoIdentityClient({ region: 'us-east-1', maxAttempts: 1 });
+  const cognitoMock = mockClient(cognito);
+  const NOW = 1_900_000_000_000;
+  const provider = `cognito-idp.us-east-1.amazonaws.com/${POOL}`;
+  const real = (overrides: Partial<AuthorizerOptions> = {}) => {
+    cognitoMock.reset();
+    cognitoMock
+      .on(GetOpenIdTokenForDeveloperIdentityCommand)
+      .resolves({ IdentityId: 'us-east-1:id-1', Token: 'openid-token' });
+    cognitoMock.on(GetCredentialsForIdentityCommand).resolves({
+      IdentityId: 'us-east-1:id-1',
+      Credentials: {
+        AccessKeyId: 'ASIAREAL',
+        SecretKey: SECRET,
+        SessionToken: SESSION,
+        Expiration: new Date(NOW + 3_600_000),
+      },
+    });
+    return setup(member, {
+      credentials: undefined,
+      cognitoIdentity: cognito,
+      now: () => NOW,
+      ...overrides,
+    });
+  };
+  const openIdInputs = () =>
+    cognitoMock.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand).map((c) => c.args[0].input);
+
+  it('mints with the defaults: tags tenant_id and user_id, one-hour OpenID token, cached after', async () => {
+    const { handler } = real();
+    const r = (await handler(tokenEvent({ token: GOOD }))) as IamPolicyResponse;
+    expect(statement(r)?.Effect).toBe('Allow');
+    expect(readTenantContext({ requestContext: { authorizer: r.context } })).toMatchObject({
+      tenantId: 'acme',
+      identityId: 'us-east-1:id-1',
+      credentials: { accessKeyId: 'ASIAREAL', sessionToken: SESSION },
+    });
+    expect(openIdInputs()).toEqual([
+      {
+        IdentityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+        Logins: { 'login.tenantgate': `${provider}:user-1` },
+        PrincipalTags: { tenant_id: 'acme', user_id: 'user-1' },
+        TokenDuration: 3600,
+      },
+    ]);
+    await handler(tokenEvent({ token: GOOD }));
+    expect(cognitoMock.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(1);
+  });
+
+  it('passes its own options down: tag names, OpenID token lifetime', async () => {
+    const { handler } = real({
+      tenantTag: 'tg_tenant',
+      userTag: 'tg_user',
+      openIdTokenSeconds: 7200,
+    });
+    await handler(tokenEvent({ token: GOOD }));
+    expect(openIdInputs()[0]).toMatchObject({
+      PrincipalTags: { tg_tenant: 'acme', tg_user: 'user-1' },
+      TokenDuration: 7200,
+    });
+  });
+
+  it("refuses credentials inside the authorizer's refresh margin (its clock, its margin)", async () => {
+    // Credentials with 1000 s left: enough for the default margin of 900, not for 1200.
+    const { handler } = real({ refreshMarginSeconds: 1200, now: () => NOW + 2_600_000 });
+    await expect(handler(tokenEvent({ token: GOOD }))).rejects.toBeInstanceOf(
+      CredentialsUnavailableError,
+    );
+    const fine = real({ now: () => NOW + 2_600_000 });
+    await expect(fine.handler(tokenEvent({ token: GOOD }))).resolves.toBeDefined();
+  });
+
+  it('its own options are validated with the rest', () => {
+    expect(() => real({ openIdTokenSeconds: 60, tenantTag: 'aws:tenant' })).toThrow(
+      /openIdTokenSeconds[\s\S]*tenantTag|tenantTag[\s\S]*openIdTokenSeconds/,
+    );
+    expect(() => real({ identityPoolId: 'nope' })).toThrow(AuthorizerConfigError);
+    // The cache sizes reach the provider and the verifier (whose validation names them).
+    expect(() => real({ credentialsCacheSize: 0 })).toThrow(
+      /maxEntries must be a positive integer/,
+    );
+    expect(() => real({ verifier: undefined, tokenCacheSize: -1 })).toThrow(
+      /cacheSize must be a non-negative integer/,
+    );
+  });
+
+  it('without a client of its own, builds one for the pool region (no call at init)', () => {
+    expect(() => setup(member, { credentials: undefined })).not.toThrow();
+  });
+});
+
+describe("siloed mode: the tenant is the issuing pool's", () => {
+  const siloed = (claims: Record<string, unknown>, pools: AuthorizerOptions['userPools']) =>
+    setup(claims, { mode: 'siloed', userPools: pools });
+
+  it("a token of the pool gets the pool's tenant; naming another tenant is a Deny", async () => {
+    const pools = [{ userPoolId: POOL, clientIds: ['client'], tenantId: 'acme' }];
+    const { handler, get } = siloed({ 'custom:role': 'pilot' }, pools);
+    const r = (await handler(tokenEvent({ token: GOOD }))) as IamPolicyResponse;
+    expect(statement(r)?.Effect).toBe('Allow');
+    expect(get).toHaveBeenCalledWith(expect.objectContaining({ tenantId: 'acme' }));
+    const other = siloed({ 'custom:tenant_id': 'beta' }, pools);
+    const denied = (await other.handler(tokenEvent({ token: GOOD }))) as IamPolicyResponse;
+    expect(denied.context).toEqual({ denyReason: 'tenant-mismatch' });
+  });
+
+  it('a pool without a tenant serves none: refused at init when no pool has one', () => {
+    expect(() => siloed({}, [{ userPoolId: POOL, clientIds: ['client'] }])).toThrow(
+      /siloed mode needs a tenant/,
+    );
+  });
+
+  it('a token of a pool without a tenant is a Deny (unknown-pool)', async () => {
+    const pools = [
+      { userPoolId: 'us-east-1_Other', clientIds: ['client'], tenantId: 'beta' },
+      { userPoolId: POOL, clientIds: ['client'] },
+    ];
+    const { handler } = siloed({}, pools);
+    const r = (await handler(tokenEvent({ token: GOOD }))) as IamPolicyResponse;
+    expect(r.context).toEqual({ denyReason: 'unknown-pool' });
   });
 });
