@@ -229,3 +229,123 @@ describe('the per-role decision memo', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('limits, at their boundaries', () => {
+  it('an action or pattern of exactly 128 characters is valid, 129 is not', () => {
+    const at = `${'a'.repeat(63)}:${'b'.repeat(64)}`;
+    expect(at).toHaveLength(128);
+    expect(actionProblem(at)).toBeUndefined();
+    expect(actionProblem(`${at}c`)).toBe('must be at most 128 characters');
+    expect(isPattern(`${'a'.repeat(126)}:*`)).toBe(true);
+  });
+
+  it('exactly MAX_PATTERNS patterns per list compile; one more does not', () => {
+    const max = Array.from({ length: MAX_PATTERNS }, (_, i) => `p${i}`);
+    expect(role(max, max).allow).toHaveLength(MAX_PATTERNS);
+    expect(issuesOf(() => role([...max, 'extra']))).toEqual([
+      { field: 'allow', message: 'must hold at most 1000 patterns, has 1001' },
+    ]);
+  });
+
+  it('a name of 128 characters is valid, 129 is not; a blank name is not', () => {
+    const named = (name: unknown) => () =>
+      compileRole({ tenantId: 't', roleId: 'r', name, allow: [], version: 0 });
+    expect(named('n'.repeat(128))().name).toHaveLength(128);
+    expect(issuesOf(named('n'.repeat(129))).map((i) => i.field)).toEqual(['name']);
+    expect(issuesOf(named(' \t')).map((i) => i.field)).toEqual(['name']);
+    expect(issuesOf(named(7)).map((i) => i.field)).toEqual(['name']);
+  });
+
+  it('version 0 is valid; negative, fractional, unsafe or non-number versions are not', () => {
+    const versioned = (version: unknown) => () =>
+      compileRole({ tenantId: 't', roleId: 'r', name: 'R', allow: [], version });
+    expect(versioned(0)().version).toBe(0);
+    for (const bad of [-1, 0.5, 2 ** 53, '1', null])
+      expect(issuesOf(versioned(bad)).map((i) => i.field)).toEqual(['version']);
+  });
+
+  // A regex test coerces its argument to a string: 12 would pass as "12" and null as "null".
+  it.each([12, null, undefined, true, ['acme']])(
+    'a tenantId or roleId that is no string (%j) is refused, not coerced',
+    (value) => {
+      const issues = issuesOf(() =>
+        compileRole({ tenantId: value, roleId: value, name: 'R', allow: [], version: 1 }),
+      );
+      expect(issues.map((i) => i.field)).toEqual(['tenantId', 'roleId']);
+    },
+  );
+
+  it('tenant and role ids: the alphabet and the length bounds', () => {
+    const ids = (tenantId: string, roleId: string) => () =>
+      compileRole({ tenantId, roleId, name: 'R', allow: [], version: 1 });
+    expect(ids('T'.repeat(64), `r${'_'.repeat(63)}`)()).toMatchObject({
+      roleId: `r${'_'.repeat(63)}`,
+    });
+    expect(issuesOf(ids('T'.repeat(65), `r${'-'.repeat(64)}`)).map((i) => i.field)).toEqual([
+      'tenantId',
+      'roleId',
+    ]);
+    expect(issuesOf(ids('', '_r')).map((i) => i.field)).toEqual(['tenantId', 'roleId']);
+    expect(issuesOf(ids('a b', 'R')).map((i) => i.field)).toEqual(['tenantId', 'roleId']);
+  });
+
+  it('deny may be absent (no denies) but not null', () => {
+    expect(
+      compileRole({ tenantId: 't', roleId: 'r', name: 'R', allow: ['a'], version: 1 }).deny,
+    ).toEqual([]);
+    expect(
+      issuesOf(() =>
+        compileRole({
+          tenantId: 't',
+          roleId: 'r',
+          name: 'R',
+          allow: ['a'],
+          deny: null,
+          version: 1,
+        }),
+      ),
+    ).toEqual([{ field: 'deny', value: null, message: 'must be an array of patterns' }]);
+  });
+});
+
+describe('grantingPatterns: order and memo', () => {
+  it('lists the patterns of a 3-segment action fewest wildcards first, in a fixed order', () => {
+    expect(grantingPatterns('a:b:c')).toEqual([
+      'a:b:c',
+      '*:b:c',
+      'a:*:c',
+      'a:b:*',
+      '*:*:c',
+      '*:b:*',
+      'a:*:*',
+      '*:*:*',
+      '*',
+    ]);
+    expect(Object.isFrozen(grantingPatterns('a:b:c'))).toBe(true);
+  });
+
+  it('a decision names the most specific allow that matched', () => {
+    expect(evaluate(role(['*', '*:*:*', '*:b:c', 'a:b:*']), 'a:b:c')).toMatchObject({
+      matched: '*:b:c',
+    });
+    expect(evaluate(role(['*', 'a:*:*', '*:*:c']), 'a:b:c')).toMatchObject({ matched: '*:*:c' });
+  });
+
+  // The memo is bounded at 10,000 actions (MEMO_LIMIT in policy/grammar.ts): at the limit it is
+  // cleared, so distinct actions cannot grow memory. A memoised answer is the same frozen array.
+  it('memoises up to 10,000 actions, then starts afresh', () => {
+    let n = 0;
+    const fresh = () => grantingPatterns(`memo-${n++}`);
+    // Fill until the memo clears (others tests' actions share it), so its size is known: 1.
+    const probe = grantingPatterns('memo-probe:first');
+    while (grantingPatterns('memo-probe:first') === probe) fresh();
+    expect(grantingPatterns('memo-probe:first')).toEqual(probe);
+    // Now it holds 2: the action that cleared it and the probe just read again.
+    const second = grantingPatterns('memo-probe:first');
+    for (let i = 0; i < 9_998; i++) fresh();
+    expect(grantingPatterns('memo-probe:first')).toBe(second);
+    fresh();
+    expect(grantingPatterns('memo-probe:first')).not.toBe(second);
+    expect(n).toBeLessThan(30_000);
+  });
+});
