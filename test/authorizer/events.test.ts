@@ -4,9 +4,11 @@ import {
   EventKind,
   extractToken,
   findHeader,
+  iamResponse,
   parseAuthorizerEvent,
   parseExecuteApiArn,
   routeArn,
+  simpleResponse,
 } from '../../authorizer/events.js';
 import {
   ARN_PREFIX,
@@ -138,4 +140,111 @@ describe('parseAuthorizerEvent', () => {
       expect(parseAuthorizerEvent(e).token).toBeUndefined();
     },
   );
+});
+
+describe('what is not an authorizer event of a known type gets no token', () => {
+  // Only TOKEN and REQUEST (and HTTP API 2.0) carry a credential: an event of another type that
+  // happens to hold an Authorization header or an authorizationToken must not be read as one.
+  it.each([
+    { type: 'WEIRD', headers: { Authorization: 'Bearer tkn' }, methodArn: `${ARN_PREFIX}/p/GET/x` },
+    { type: 'request', authorizationToken: 'tkn', methodArn: `${ARN_PREFIX}/p/GET/x` },
+    { headers: { authorization: 'tkn' }, authorizationToken: 'tkn' },
+    { version: '1.0', headers: { authorization: 'tkn' } },
+  ])('%j', (event) => {
+    expect(parseAuthorizerEvent(event)).toMatchObject({
+      kind: EventKind.restToken,
+      token: undefined,
+      route: 'GET /',
+      host: undefined,
+    });
+  });
+
+  it('REST REQUEST reads no authorizationToken (only HTTP API 1.0 sends one)', () => {
+    const rest = { ...restRequestEvent(), authorizationToken: 'tkn' };
+    expect(parseAuthorizerEvent(rest).token).toBeUndefined();
+    const v1 = { ...httpV1Event(), headers: {}, authorizationToken: 'Bearer tkn' };
+    expect(parseAuthorizerEvent(v1).token).toBe('tkn');
+  });
+
+  it('HTTP API 2.0 without an Authorization header or identitySource has no token', () => {
+    const e = { ...httpV2Event(), identitySource: 'Bearer not-an-array' };
+    expect(parseAuthorizerEvent(e).token).toBeUndefined();
+  });
+});
+
+describe('only execute-api ARNs are ARNs to scope a policy to', () => {
+  it.each([
+    ['another service', 'arn:aws:lambda:us-east-1:123456789012:abcdef1234/prod/GET/x'],
+    ['not an ARN', 'urn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/x'],
+    ['no stage', `${ARN_PREFIX}//GET/x`],
+    ['no method', `${ARN_PREFIX}/prod/`],
+    ['no api id', 'arn:aws:execute-api:us-east-1:123456789012:/prod/GET/x'],
+    ['too few parts', 'arn:aws:execute-api:us-east-1:abcdef1234/prod/GET'],
+  ])('%s: %s', (_name, arn) => {
+    expect(parseExecuteApiArn(arn)).toBeUndefined();
+  });
+
+  it('keeps the partition, region, account and api id; upper-cases the method', () => {
+    const arn = 'arn:aws-cn:execute-api:cn-north-1:1:api/v1/post/a/b';
+    expect(parseExecuteApiArn(arn)).toEqual({
+      prefix: 'arn:aws-cn:execute-api:cn-north-1:1:api',
+      stage: 'v1',
+      method: 'POST',
+      path: '/a/b',
+    });
+    // A `:` inside the path is part of the path.
+    expect(parseExecuteApiArn(`${ARN_PREFIX}/prod/GET/a:b`)?.path).toBe('/a:b');
+  });
+});
+
+describe('routes and hosts', () => {
+  it('the route is the template where API Gateway gives one, else the ARN path, `/` for none', () => {
+    const v2 = { ...httpV2Event({ method: 'post', path: '/x' }), routeKey: '$default' };
+    expect(parseAuthorizerEvent(v2).route).toBe('POST /x');
+    const v2NoPath = { ...v2, rawPath: undefined, requestContext: {} };
+    expect(parseAuthorizerEvent(v2NoPath).route).toBe('POST /x');
+    const v2Nothing = { ...v2NoPath, routeArn: 'nonsense' };
+    expect(parseAuthorizerEvent(v2Nothing).route).toBe(' /');
+    const rest = { ...restRequestEvent({ path: '/a' }), resource: '$default', httpMethod: 'put' };
+    expect(parseAuthorizerEvent(rest).route).toBe('PUT /a');
+    const bare = { type: 'REQUEST', methodArn: `${ARN_PREFIX}/prod/DELETE` };
+    expect(parseAuthorizerEvent(bare).route).toBe('DELETE /');
+  });
+
+  it.each([
+    ['Acme.Example.com', 'acme.example.com'],
+    [' acme.example.com:8443 ', 'acme.example.com'],
+    ['acme.example.com.', 'acme.example.com'],
+    [':443', undefined],
+    ['   ', undefined],
+  ])('host %j reads as %j', (host, expected) => {
+    const e = { ...restRequestEvent(), headers: { Host: host }, multiValueHeaders: {} };
+    expect(parseAuthorizerEvent(e).host).toBe(expected);
+  });
+
+  it('a REST host falls back to requestContext.domainName; a TOKEN event has none', () => {
+    const e = {
+      ...restRequestEvent(),
+      headers: {},
+      multiValueHeaders: {},
+      requestContext: { domainName: 'Beta.Example.com' },
+    };
+    expect(parseAuthorizerEvent(e).host).toBe('beta.example.com');
+    expect(parseAuthorizerEvent({ ...tokenEvent(), headers: { Host: 'x' } }).host).toBeUndefined();
+  });
+});
+
+describe('responses', () => {
+  it('an IAM policy for execute-api:Invoke, context only when given', () => {
+    expect(iamResponse('u', 'Deny', ['r'])).toEqual({
+      principalId: 'u',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: ['r'] }],
+      },
+    });
+    expect(iamResponse('u', 'Allow', [], { a: 'b' }).context).toEqual({ a: 'b' });
+    expect(simpleResponse(false)).toEqual({ isAuthorized: false });
+    expect(simpleResponse(true, { a: 'b' })).toEqual({ isAuthorized: true, context: { a: 'b' } });
+  });
 });
