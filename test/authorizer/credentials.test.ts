@@ -316,6 +316,19 @@ describe('single flight', () => {
     expect(calls()).toEqual({ openId: 1, getCredentials: 1 });
   });
 
+  it('fresh credentials inside the margin are refused to every caller of the flight', async () => {
+    lifetimeMs = 899_000;
+    const provider = make();
+    const results = await Promise.allSettled(
+      Array.from({ length: 3 }, () => provider.get(alice('acme'))),
+    );
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(CredentialsUnavailableError);
+    }
+    expect(calls()).toEqual({ openId: 1, getCredentials: 1 });
+  });
+
   it('a failed flight fails its joiners, is not cached and does not poison later calls', async () => {
     mock
       .on(GetOpenIdTokenForDeveloperIdentityCommand)
