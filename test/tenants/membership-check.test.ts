@@ -75,6 +75,54 @@ describe('membership check', () => {
     expect(mock.commandCalls(GetCommand)).toHaveLength(4);
   });
 
+  it('reads only the role, and answers per (tenant, user, role)', async () => {
+    mock.on(GetCommand).resolves({ Item: { role: 'pilot' } });
+    const check = createMembershipCheck({ client: ddb, tableName: 'T', now });
+    await check(who);
+    expect(mock.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: 'T',
+      Key: { PK: 'CONTROL#acme', SK: 'USER#u1' },
+      ProjectionExpression: '#role',
+      ExpressionAttributeNames: { '#role': 'role' },
+    });
+    // Another tenant, user or role is another question, not a cached answer.
+    mock.on(GetCommand).resolves({});
+    expect(await check({ ...who, tenantId: 'beta' })).toBe(false);
+    expect(await check({ ...who, userId: 'u2' })).toBe(false);
+    expect(await check({ ...who, role: 'admin' })).toBe(false);
+    expect(mock.commandCalls(GetCommand)).toHaveLength(4);
+  });
+
+  it.each([
+    [{ ttlMs: 0 }, 0],
+    [{ ttlMs: 60_000 }, 0],
+    [{ ttlMs: 60_001 }, 1],
+    [{ ttlMs: -1 }, 1],
+    [{ ttlMs: 1.5 }, 1],
+    [{ maxEntries: 1 }, 0],
+    [{ maxEntries: 0 }, 1],
+    [{ maxEntries: 2.5 }, 1],
+  ])('bounds: %j → %d problem(s)', (options, problems) => {
+    const issues = (() => {
+      try {
+        createMembershipCheck({ client: ddb, tableName: 'T', ...options });
+        return [];
+      } catch (e) {
+        expect(e).toBeInstanceOf(AuthorizerConfigError);
+        return (e as AuthorizerConfigError).issues;
+      }
+    })();
+    expect(issues).toHaveLength(problems);
+  });
+
+  it('with a TTL of 0 every check reads the table', async () => {
+    mock.on(GetCommand).resolves({ Item: { role: 'pilot' } });
+    const check = createMembershipCheck({ client: ddb, tableName: 'T', now, ttlMs: 0 });
+    await check(who);
+    await check(who);
+    expect(mock.commandCalls(GetCommand)).toHaveLength(2);
+  });
+
   it('refuses a TTL above the documented 60 s bound, with every other problem', () => {
     expect(() =>
       createMembershipCheck({ client: ddb, tableName: '', ttlMs: 61_000, maxEntries: 0 }),
