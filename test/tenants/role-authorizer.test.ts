@@ -148,6 +148,58 @@ describe('role authorizer', () => {
     );
   });
 
+  it('a stored role without deny denies nothing; with one, it decides', async () => {
+    const { deny: _, ...noDeny } = pilot;
+    mock.on(GetCommand).resolves({ Item: noDeny });
+    expect(await make().authorize(ctx('pilot'), 'aircraft:delete')).toMatchObject({
+      effect: 'allow',
+    });
+  });
+
+  it('by default loads the role with a client signed with the caller credentials', async () => {
+    const tenantClients = mockClient(DynamoDBDocumentClient);
+    try {
+      tenantClients.on(GetCommand).resolves({ Item: pilot });
+      const authz = createRoleAuthorizer({ tableName: 'T', now: () => t });
+      expect((await authz.authorize(ctx('pilot'), 'aircraft:read')).effect).toBe('allow');
+      const client = tenantClients.call(0).thisValue as DynamoDBDocumentClient;
+      const credentials = await client.config.credentials();
+      expect(credentials).toMatchObject({ accessKeyId: 'A', sessionToken: 'T' });
+    } finally {
+      tenantClients.restore();
+    }
+  });
+
+  it.each([
+    [{ ttlMs: 0 }, 0],
+    [{ ttlMs: 1.5 }, 1],
+    [{ ttlMs: -1 }, 1],
+    [{ maxEntries: 1 }, 0],
+    [{ maxEntries: 0 }, 1],
+    [{ maxEntries: 1.5 }, 1],
+    [{ tableName: '' }, 1],
+    [{ tableName: 7 as unknown as string }, 1],
+  ])('bounds: %j → %d problem(s)', (options, problems) => {
+    const issues = (() => {
+      try {
+        make(options);
+        return [];
+      } catch (e) {
+        expect(e).toBeInstanceOf(TenantsConfigError);
+        return (e as TenantsConfigError).issues;
+      }
+    })();
+    expect(issues).toHaveLength(problems);
+  });
+
+  it('with a TTL of 0 every check reads the role', async () => {
+    mock.on(GetCommand).resolves({ Item: pilot });
+    const authz = make({ ttlMs: 0 });
+    await authz.authorize(ctx('pilot'), 'aircraft:read');
+    await authz.authorize(ctx('pilot'), 'aircraft:read');
+    expect(gets()).toBe(2);
+  });
+
   it('validates its options once, listing every problem', () => {
     let error: unknown;
     try {
