@@ -163,3 +163,112 @@ describe('options', () => {
       expect(isTenantId(bad)).toBe(false);
   });
 });
+
+describe('edges of the rules', () => {
+  it('custom claims name the tenant and the role; the defaults are then not read', () => {
+    const rules = createTenantRules({ tenantClaim: 'custom:org', roleClaim: 'custom:job' });
+    const p = rules.resolve(
+      verified({
+        'custom:org': 'acme',
+        'custom:job': 'pilot',
+        'custom:tenant_id': 'beta',
+        'custom:role': 'admin',
+        'cognito:groups': ['acme', 'beta'],
+      }),
+      at(),
+    );
+    expect(p).toMatchObject({ kind: 'member', tenantId: 'acme', role: 'pilot' });
+  });
+
+  it('a role claim that is no string is the empty role; non-string groups are dropped', () => {
+    const p = rules().resolve(
+      verified({
+        'custom:tenant_id': 'acme',
+        'custom:role': ['admin'],
+        'cognito:groups': [7, 'acme'],
+      }),
+      at(),
+    );
+    expect(p).toEqual({
+      kind: 'member',
+      tenantId: 'acme',
+      userId: 'user-1',
+      role: '',
+      groups: ['acme'],
+    });
+  });
+
+  it('a tenant-less token keeps its groups', () => {
+    expect(rules().resolve(verified({ 'cognito:groups': ['x', 3] }), at())).toEqual({
+      kind: 'tenantless',
+      userId: 'user-1',
+      groups: ['x'],
+    });
+  });
+
+  it('siloed mode with a token naming its own pool tenant, or an empty one, is a member', () => {
+    const siloed = createTenantRules({ mode: 'siloed', poolTenants: { [POOL]: 'acme' } });
+    expect(siloed.resolve(verified({ 'custom:tenant_id': 'acme' }), at())).toMatchObject({
+      kind: 'member',
+      tenantId: 'acme',
+    });
+    // Siloed tenants need no group: the pool itself is the tenant.
+    expect(siloed.resolve(verified({ 'cognito:groups': [] }), at())).toMatchObject({
+      kind: 'member',
+    });
+    expect(siloed.mode).toBe('siloed');
+  });
+
+  it('the host check applies in siloed mode too, and compares case-insensitively', () => {
+    const siloed = createTenantRules({
+      mode: 'siloed',
+      poolTenants: { [POOL]: 'Acme' },
+      hostBaseDomain: '.example.com.',
+    });
+    expect(siloed.resolve(verified({}), at('GET /', 'acme.example.com'))).toMatchObject({
+      kind: 'member',
+    });
+    expect(siloed.resolve(verified({}), at('GET /', 'example.com'))).toMatchObject({
+      reason: DenyReason.hostMismatch,
+    });
+    expect(siloed.resolve(verified({}), at('GET /', '.example.com'))).toMatchObject({
+      reason: DenyReason.hostMismatch,
+    });
+  });
+
+  it('route patterns: ANY matches every method; regex characters in a path are literal', () => {
+    const r = createTenantRules({ tenantlessRoutes: ['ANY /me', 'GET /a.b/{id}', 'PUT /x+y'] });
+    expect(r.isTenantlessRoute('DELETE /me')).toBe(true);
+    expect(r.isTenantlessRoute('GET /a.b/1')).toBe(true);
+    expect(r.isTenantlessRoute('GET /aXb/1')).toBe(false);
+    expect(r.isTenantlessRoute('PUT /x+y')).toBe(true);
+    expect(r.isTenantlessRoute('PUT /xxy')).toBe(false);
+    expect(r.isTenantlessRoute('GET /a.b/')).toBe(false);
+    expect(r.isTenantlessRoute('XGET /a.b/1')).toBe(false);
+    expect(r.tenantlessRoutes).toEqual(['ANY /me', 'GET /a.b/{id}', 'PUT /x+y']);
+    expect(Object.isFrozen(r.tenantlessRoutes)).toBe(true);
+  });
+
+  it.each([
+    [{ mode: 'hybrid' as 'pooled' }, /mode must be pooled or siloed/],
+    [{ roleClaim: '' }, /roleClaim must not be empty/],
+    [{ tenantClaim: '' }, /tenantClaim must not be empty/],
+    [{ hostBaseDomain: ' . ' }, /hostBaseDomain must not be empty/],
+    [{ tenantlessRoutes: ['GET /a b'] }, /tenantless route must be "METHOD \/path"/],
+    [{ tenantlessRoutes: ['GET  /a'] }, /tenantless route/],
+    [{ poolTenants: { [POOL]: 'a#b' } }, /tenant of pool us-east-1_Pool1 is not a valid tenant id/],
+  ])('%j is refused', (options, message) => {
+    expect(() => createTenantRules(options)).toThrow(message);
+  });
+
+  it('pooled mode needs no pool tenants; every default route is a valid route', () => {
+    expect(() => createTenantRules({ mode: 'pooled' })).not.toThrow();
+    expect(createTenantRules().tenantlessRoutes).toEqual([
+      'POST /tenants',
+      'GET /me/tenants',
+      'POST /me/tenant',
+    ]);
+  });
+});
+
+const rules = () => createTenantRules();
