@@ -116,6 +116,19 @@ describe('coverage: no one grants more than they hold', () => {
     expect(result).toMatchObject({ covered: false, example: 'x1:read' });
   });
 
+  it('a gap names `matched` only for a deny: a not-granted gap has no such key', () => {
+    const gap = coverage(role(['aircraft:read']), role(['aircraft:*']));
+    expect(Object.keys(gap).sort()).toEqual(['covered', 'example', 'pattern', 'reason']);
+    expect(Object.isFrozen(gap)).toBe(true);
+  });
+
+  it("without a holder, the example avoids the target's own segments (it is an action the target allows)", () => {
+    expect(coverage(undefined, role(['a:*'], ['a:x0']))).toMatchObject({
+      covered: false,
+      example: 'a:x1',
+    });
+  });
+
   it('a missing holder role holds nothing', () => {
     expect(coverage(undefined, role([])).covered).toBe(true);
     expect(coverage(undefined, role(['a:read']))).toMatchObject({

@@ -9,6 +9,7 @@ import {
   isPattern,
   isReservedRoleId,
   MAX_PATTERNS,
+  PolicyError,
   PolicyValidationError,
 } from '../../policy/index.js';
 
@@ -63,6 +64,23 @@ describe('grammar', () => {
     ['*:*:*:*', false],
   ])('pattern %j valid: %s', (pattern, valid) => {
     expect(isPattern(pattern)).toBe(valid);
+  });
+
+  it('names the problem of each kind of bad action or pattern', () => {
+    expect(actionProblem('a:b:c:d')).toBe('must have at most 3 segments separated by ":"');
+    expect(actionProblem('a:B')).toBe('segment "B" must match [a-z0-9][a-z0-9_-]*');
+    expect(actionProblem('a:B', true)).toBe('segment "B" must be "*" or match [a-z0-9][a-z0-9_-]*');
+    expect(actionProblem('')).toBe('must not be empty');
+    expect(actionProblem(7)).toBe('must be a string');
+    const issues = issuesOf(() => assertAction('a:*'));
+    expect(issues).toEqual([
+      {
+        field: 'action',
+        value: 'a:*',
+        message: '"a:*" segment "*" must match [a-z0-9][a-z0-9_-]*',
+      },
+    ]);
+    expect(issuesOf(() => assertAction('', 'check')).map((i) => i.field)).toEqual(['check']);
   });
 
   it('says what is wrong with a bad action at the call site', () => {
@@ -182,6 +200,43 @@ describe('compileRole', () => {
     expect(() => evaluate(undefined, 'a:b:c:d')).toThrow(PolicyValidationError);
   });
 
+  it('names every field in the message, with the index of a list entry', () => {
+    let error: unknown;
+    try {
+      compileRole({ tenantId: 'a#b', roleId: '_x', name: '', allow: ['ok', 'Bad'], version: 1 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PolicyValidationError);
+    expect((error as Error).name).toBe('PolicyValidationError');
+    expect((error as Error).message).toBe(
+      [
+        'invalid policy input:',
+        '- tenantId: must match [A-Za-z0-9_-]{1,64}',
+        '- roleId: must match [a-z0-9][a-z0-9_-]{0,63}',
+        '- name: must be a non-empty string of at most 128 characters',
+        '- allow[1]: "Bad" segment "Bad" must be "*" or match [a-z0-9][a-z0-9_-]*',
+      ].join('\n'),
+    );
+    expect(new PolicyError('x')).toMatchObject({ name: 'PolicyError', message: 'x' });
+  });
+
+  it('a document that is no object is named as such, with every field it lacks', () => {
+    expect(issuesOf(() => compileRole(null))).toEqual([
+      { field: 'role', value: null, message: 'must be an object' },
+      { field: 'tenantId', value: undefined, message: 'must match [A-Za-z0-9_-]{1,64}' },
+      { field: 'roleId', value: undefined, message: 'must match [a-z0-9][a-z0-9_-]{0,63}' },
+      {
+        field: 'name',
+        value: undefined,
+        message: 'must be a non-empty string of at most 128 characters',
+      },
+      { field: 'version', value: undefined, message: 'must be a non-negative integer' },
+      { field: 'allow', value: undefined, message: 'must be an array of patterns' },
+    ]);
+    expect(issuesOf(() => compileRole('role'))[0]?.field).toBe('role');
+  });
+
   it.each([null, 1, 'role', [], {}])('rejects %j with PolicyValidationError', (doc) => {
     expect(() => compileRole(doc)).toThrow(PolicyValidationError);
   });
@@ -287,6 +342,9 @@ describe('limits, at their boundaries', () => {
     ]);
     expect(issuesOf(ids('', '_r')).map((i) => i.field)).toEqual(['tenantId', 'roleId']);
     expect(issuesOf(ids('a b', 'R')).map((i) => i.field)).toEqual(['tenantId', 'roleId']);
+    // Anchored at both ends: junk before or after a valid id is refused.
+    expect(issuesOf(ids('acme!', 'r!')).map((i) => i.field)).toEqual(['tenantId', 'roleId']);
+    expect(issuesOf(ids('!acme', '!r')).map((i) => i.field)).toEqual(['tenantId', 'roleId']);
   });
 
   it('deny may be absent (no denies) but not null', () => {
