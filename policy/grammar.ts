@@ -19,7 +19,7 @@ export function actionProblem(value: unknown, wildcards = false): string | undef
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'must not be empty';
   if (value.length > MAX_LENGTH) return `must be at most ${MAX_LENGTH} characters`;
-  if (wildcards && value === ANY) return undefined;
+  // `*` alone needs no case of its own: it is one segment, and a whole-segment `*` passes below.
   const segments = value.split(':');
   if (segments.length > MAX_SEGMENTS)
     return `must have at most ${MAX_SEGMENTS} segments separated by ":"`;
