@@ -1,3 +1,6 @@
 import { mutationVitestConfig } from './vitest.shared.js';
 
-export default mutationVitestConfig(['test/authorizer/**/*.test.ts']);
+export default mutationVitestConfig([
+  'test/authorizer/**/*.test.ts',
+  'test/mutation/loads.test.ts',
+]);
