@@ -1,5 +1,28 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
-import { FetchError, JwksNotAvailableInCacheError } from 'aws-jwt-verify/error';
+import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  FetchError,
+  JwkInvalidKtyError,
+  JwkInvalidUseError,
+  JwksNotAvailableInCacheError,
+  JwksValidationError,
+  JwkValidationError,
+  JwtBaseError,
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidClaimError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtParseError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+  NonRetryableFetchError,
+  ParameterValidationError,
+  WaitPeriodNotYetEndedJwkError,
+} from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -520,5 +543,108 @@ describe('behind aws-jwt-verify (its verifier stubbed)', () => {
       'aws-jwt-verify refused userPools: clientId must be a non-empty array',
     ]);
     expect((error as Error).cause).toBe(refusal);
+  });
+});
+
+// Every verdict of aws-jwt-verify, mapped: a 401 with its reason for a verdict on the token (the
+// caller chooses the kid and the claims, so none of those may become a 500), a 500 when the keys
+// cannot be had. Subclasses are listed before their bases in the code; each row pins one branch.
+describe('aws-jwt-verify errors, mapped (its verifier stubbed)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const failingWith = (failure: unknown) => {
+    vi.spyOn(CognitoJwtVerifier, 'create').mockReturnValue({
+      verify: async () => Promise.reject(failure),
+      hydrate: async () => Promise.reject(failure),
+    } as never);
+    return createTokenVerifier({
+      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
+      fetcher: staticJwksFetcher({}),
+    });
+  };
+  // Some of these classes are abstract in aws-jwt-verify's types; at run time they construct as any.
+  type Concrete = new (m: string, a?: unknown, e?: string) => Error;
+  const claim = (C: abstract new (m: string, a: unknown, e?: string) => Error) =>
+    new (C as Concrete)('m', 'a', 'e');
+  const base = () => new (JwtBaseError as unknown as Concrete)('m');
+
+  it.each([
+    ['KidNotFoundInJwksError', 'unknown-key', new KidNotFoundInJwksError('m')],
+    ['JwtWithoutValidKidError', 'unknown-key', new JwtWithoutValidKidError('m')],
+    ['WaitPeriodNotYetEndedJwkError', 'unknown-key', new WaitPeriodNotYetEndedJwkError('m')],
+    ['JwkInvalidUseError', 'unknown-key', claim(JwkInvalidUseError)],
+    ['JwkInvalidKtyError', 'unknown-key', claim(JwkInvalidKtyError)],
+    ['JwtParseError', 'malformed', new JwtParseError('m')],
+    [
+      'JwtInvalidSignatureAlgorithmError',
+      'invalid-algorithm',
+      claim(JwtInvalidSignatureAlgorithmError),
+    ],
+    ['JwtInvalidSignatureError', 'invalid-signature', new JwtInvalidSignatureError('m')],
+    ['JwtExpiredError', 'expired', claim(JwtExpiredError)],
+    ['JwtNotBeforeError', 'not-yet-valid', claim(JwtNotBeforeError)],
+    ['JwtInvalidIssuerError', 'invalid-issuer', claim(JwtInvalidIssuerError)],
+    ['CognitoJwtInvalidTokenUseError', 'invalid-token-use', claim(CognitoJwtInvalidTokenUseError)],
+    ['CognitoJwtInvalidClientIdError', 'invalid-audience', claim(CognitoJwtInvalidClientIdError)],
+    ['JwtInvalidAudienceError', 'invalid-audience', claim(JwtInvalidAudienceError)],
+    ['ParameterValidationError', 'invalid-issuer', new ParameterValidationError('m')],
+    ['JwtInvalidClaimError', 'invalid-claims', claim(JwtInvalidClaimError)],
+    ['any other JwtBaseError', 'invalid-claims', base()],
+  ])(
+    '%s → 401 %s, cause kept, never the token in the message',
+    async (_name, expected, failure) => {
+      const error = await settle(failingWith(failure).verify('stub.token.sig'));
+      expect(error).toBeInstanceOf(TokenRejectedError);
+      expect(error).toMatchObject({ reason: expected });
+      expect((error as Error).cause).toBe(failure);
+      expect((error as Error).message).not.toContain('stub.token.sig');
+    },
+  );
+
+  it('an unexpected verdict is still named in the message (by its name)', async () => {
+    const odd = Object.assign(base(), { name: 'OddVerdict' });
+    const error = await settle(failingWith(odd).verify('stub.token.sig'));
+    expect((error as Error).message).toBe('token rejected: OddVerdict');
+  });
+
+  it.each([
+    ['FetchError', new FetchError('https://x', 'HTTP 503')],
+    ['NonRetryableFetchError', new NonRetryableFetchError('https://x', 'HTTP 404')],
+    ['JwksNotAvailableInCacheError', new JwksNotAvailableInCacheError('m')],
+    ['JwksValidationError', new JwksValidationError('m')],
+    ['JwkValidationError', new JwkValidationError('m')],
+    ['a plain Error', new Error('ECONNRESET')],
+    ['a thrown string', 'boom'],
+  ])(
+    '%s → JwksUnavailableError (500), from verify and hydrate, cause kept',
+    async (_name, failure) => {
+      const verifier = failingWith(failure);
+      for (const p of [verifier.verify('stub.token.sig'), verifier.hydrate()]) {
+        const error = await settle(p);
+        expect(error).toBeInstanceOf(JwksUnavailableError);
+        expect((error as Error).cause).toBe(failure);
+      }
+    },
+  );
+
+  it('names the kind of key failure in the message', async () => {
+    // aws-jwt-verify's errors keep the name `Error`: the message carries whatever name they have.
+    const named = Object.assign(new JwksValidationError('m'), { name: 'JwksValidationError' });
+    const error = await settle(failingWith(named).verify('x.y.z'));
+    expect((error as Error).message).toBe('signing keys unavailable: JwksValidationError');
+    const plain = await settle(failingWith(new Error('x')).verify('x.y.z'));
+    expect((plain as Error).message).toBe('signing keys unavailable');
+  });
+
+  it('a token that is no string, or blank, is missing: aws-jwt-verify is not asked', async () => {
+    const verify = vi.fn();
+    vi.spyOn(CognitoJwtVerifier, 'create').mockReturnValue({ verify, hydrate: vi.fn() } as never);
+    const verifier = createTokenVerifier({
+      userPools: [{ userPoolId: TEST_POOL_ID, clientIds: [TEST_CLIENT_ID] }],
+    });
+    for (const token of [42, undefined, '', ' \n\t'])
+      expect(await reason(verifier.verify(token as string))).toBe('missing');
+    expect(verify).not.toHaveBeenCalled();
   });
 });
