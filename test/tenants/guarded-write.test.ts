@@ -15,6 +15,7 @@ import {
   MAX_GUARDED_WRITES,
   PermissionDeniedError,
   permissionCheck,
+  roleItemPermits,
   TenantsConfigError,
   type TransactItem,
   WriteConditionError,
@@ -86,6 +87,26 @@ describe('deniedBecause', () => {
       reason,
       ...(matched ? { matched } : {}),
     });
+  });
+});
+
+// The check's condition, evaluated here on the item as DynamoDB saw it (used to tell a refused
+// permission from a write's own failed condition): it must agree with the ConditionCheck.
+describe('roleItemPermits', () => {
+  it.each([
+    [undefined, false],
+    [{ allow: list('aircraft:update') }, true],
+    [{ allow: list('aircraft:*'), deny: list() }, true],
+    [{ allow: list('*'), deny: list('*:update') }, false],
+    [{ allow: list('*'), deny: list('aircraft:read') }, true],
+    [{ allow: list('billing:*') }, false],
+    [{ allow: list() }, false],
+    [{ allow: { S: 'aircraft:update' } }, false],
+    [{ allow: list('*'), deny: { S: 'x' } }, false],
+    [{ allow: { L: [{ S: '*' }, { N: '1' }] } }, false],
+    [{ deny: list() }, false],
+  ])('%j → %s', (item, permits) => {
+    expect(roleItemPermits('aircraft:update', item)).toBe(permits);
   });
 });
 
@@ -355,6 +376,16 @@ describe('guarded write', () => {
 
   it('refuses empty and oversized batches and malformed actions before sending', async () => {
     await expect(write()({ ...request, writes: [] })).rejects.toThrow(RangeError);
+    // 99 writes and the check fill DynamoDB's 100 items exactly.
+    mock.on(TransactWriteCommand).resolves({});
+    const full = Array.from({ length: MAX_GUARDED_WRITES }, (_, i) => ({
+      Put: { TableName: 'T', Item: { PK: 'TENANT#acme', SK: `A#${i}` } },
+    }));
+    await write()({ ...request, writes: full });
+    expect(mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems).toHaveLength(
+      100,
+    );
+    mock.resetHistory();
     const many = Array.from({ length: MAX_GUARDED_WRITES + 1 }, () => put);
     await expect(write()({ ...request, writes: many })).rejects.toThrow(/1 to 99 writes/);
     await expect(write()({ ...request, action: 'Bad Action' })).rejects.toBeInstanceOf(
