@@ -726,6 +726,54 @@ describe('classifyCognitoError', () => {
   ])('%o is %s', (error, expected) => {
     expect(classifyCognitoError(error)).toBe(expected);
   });
+
+  // Every name, code and status the provider retries, each on its own: one dropped from a list would
+  // turn a burst of throttling into 500s (or a fatal error into retries).
+  it.each([
+    ...[
+      'TooManyRequestsException',
+      'LimitExceededException',
+      'ThrottlingException',
+      'Throttling',
+      'RequestLimitExceeded',
+    ].map((name) => [{ name }, 'throttled'] as const),
+    [{ name: 'X', $metadata: { httpStatusCode: 429 } }, 'throttled'],
+    [{ name: 'X', $retryable: { throttling: false } }, 'fatal'],
+    ...[
+      'InternalErrorException',
+      'ExternalServiceException',
+      'ServiceUnavailable',
+      'ServiceUnavailableException',
+      'InternalFailure',
+      'InternalServerError',
+      'TimeoutError',
+      'RequestTimeout',
+      'RequestTimeoutException',
+    ].map((name) => [{ name }, 'transient'] as const),
+    ...[
+      'ECONNRESET',
+      'ECONNREFUSED',
+      'EPIPE',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+    ].map((code) => [{ name: 'Error', code }, 'transient'] as const),
+    [{ name: 'Error', code: 42 }, 'fatal'],
+    [{ name: 'Error', code: 'EACCES' }, 'fatal'],
+    [{ name: 'X', $metadata: { httpStatusCode: 500 } }, 'transient'],
+    [{ name: 'X', $metadata: { httpStatusCode: 599 } }, 'transient'],
+    [{ name: 'X', $metadata: { httpStatusCode: 499 } }, 'fatal'],
+    [{ name: 'X', $metadata: { httpStatusCode: 600 } }, 'fatal'],
+    [{ name: 'X', $metadata: { httpStatusCode: '503' } }, 'fatal'],
+    [{ name: 'X', $fault: 'server', $metadata: { httpStatusCode: 400 } }, 'fatal'],
+    [{ name: 'X', $fault: 'client' }, 'fatal'],
+    [{ name: 42 }, 'fatal'],
+    [{}, 'fatal'],
+  ])('%o is %s (each listed name and code)', (error, expected) => {
+    expect(classifyCognitoError(error)).toBe(expected);
+  });
 });
 
 describe('createLruCache', () => {
