@@ -729,7 +729,7 @@ describe('classifyCognitoError', () => {
 
   // Every name, code and status the provider retries, each on its own: one dropped from a list would
   // turn a burst of throttling into 500s (or a fatal error into retries).
-  it.each([
+  it.each<readonly [unknown, string]>([
     ...[
       'TooManyRequestsException',
       'LimitExceededException',
