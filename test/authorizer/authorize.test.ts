@@ -526,6 +526,27 @@ describe('configuration bounds', () => {
     expect(issues.map((i) => i.match(/^\w+/)?.[0])).toEqual(expected);
   });
 
+  // The exact wording: what an operator reads when a deploy fails at init.
+  it('names each problem and the value given', () => {
+    expect(
+      issuesOf({
+        resultTtlSeconds: 3601,
+        clockSkewSeconds: -1,
+        refreshMarginSeconds: 900,
+        policyScope: 'stage' as 'api',
+        httpApiResponse: 'both' as 'iam',
+        userPools: [],
+      }),
+    ).toEqual([
+      'resultTtlSeconds must be an integer from 0 to 3600, got 3601',
+      'clockSkewSeconds must be a non-negative integer, got -1',
+      'refreshMarginSeconds (900) must be at least resultTtlSeconds + clockSkewSeconds (3600)',
+      'policyScope must be api or method, got "stage"',
+      'httpApiResponse must be simple or iam, got "both"',
+      'userPools must name at least one user pool',
+    ]);
+  });
+
   it('problems of the tenant rules and the token verifier are listed with the others', () => {
     const issues = issuesOf({
       verifier: undefined,

@@ -1,5 +1,5 @@
 import { fc, test } from '@fast-check/vitest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   encodeTenantContext,
   encodeTenantlessContext,
@@ -177,5 +177,44 @@ describe('tenantDynamoClient', () => {
     expect(
       tenantDynamoClient(creds('BOUND0'), { maxClients: 2, clientConfig: { region: 'us-east-1' } }),
     ).not.toBe(first);
+  });
+
+  // The bound is exact and by recency: `>=` would keep one client fewer, and forgetting to move a
+  // reused client to the back would evict the busiest caller's client (and its connection pool).
+  it('keeps exactly maxClients, least recently used out first and destroyed', () => {
+    const opts = { maxClients: 2, clientConfig: { region: 'us-east-1' } };
+    const a = tenantDynamoClient(creds('LRU-A'), opts);
+    const b = tenantDynamoClient(creds('LRU-B'), opts);
+    const destroyA = vi.spyOn(a, 'destroy');
+    const destroyB = vi.spyOn(b, 'destroy');
+    expect(tenantDynamoClient(creds('LRU-A'), opts)).toBe(a); // A is now the most recent
+    tenantDynamoClient(creds('LRU-C'), opts); // B goes
+    expect(destroyB).toHaveBeenCalledOnce();
+    expect(destroyA).not.toHaveBeenCalled();
+    expect(tenantDynamoClient(creds('LRU-A'), opts)).toBe(a);
+  });
+
+  it('a new session token under the same access key id gets its own client', () => {
+    const opts = { clientConfig: { region: 'us-east-1' } };
+    const first = tenantDynamoClient(creds('SAMEKEY'), opts);
+    const renewed = {
+      credentials: { ...creds('SAMEKEY').credentials, sessionToken: 'another session' },
+    };
+    expect(tenantDynamoClient(renewed, opts)).not.toBe(first);
+  });
+
+  it('drops undefined attributes by default; a translateConfig of the caller wins', () => {
+    const byDefault = tenantDynamoClient(creds('TRANSLATE-1'), {
+      clientConfig: { region: 'us-east-1' },
+    });
+    expect(byDefault.config.translateConfig).toEqual({
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const own = { marshallOptions: { convertEmptyValues: true } };
+    const custom = tenantDynamoClient(creds('TRANSLATE-2'), {
+      clientConfig: { region: 'us-east-1' },
+      translateConfig: own,
+    });
+    expect(custom.config.translateConfig).toBe(own);
   });
 });

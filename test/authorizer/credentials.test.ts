@@ -833,6 +833,56 @@ describe('option validation', () => {
     expect((error as AuthorizerConfigError).issues).toHaveLength(9);
   });
 
+  // The exact wording: these are what an operator reads when a deploy fails at init.
+  it('names each problem, its bounds and the value given', () => {
+    const issuesOf = (options: Partial<CredentialsProviderOptions>) => {
+      try {
+        make(options);
+      } catch (error) {
+        expect(error).toBeInstanceOf(AuthorizerConfigError);
+        return (error as AuthorizerConfigError).issues;
+      }
+      return [];
+    };
+    expect(
+      issuesOf({
+        identityPoolId: 'us-east-1_Pool1',
+        developerProviderName: 'has space',
+        tenantTag: 'aws:tenant',
+        userTag: '',
+        openIdTokenSeconds: 100,
+        refreshMarginSeconds: 0,
+        maxEntries: 0,
+        maxAttempts: -1,
+        baseDelayMs: Number.NaN,
+      }),
+    ).toEqual([
+      'identityPoolId must be "<region>:<uuid>", got "us-east-1_Pool1"',
+      'developerProviderName must be 1 to 128 of [A-Za-z0-9_.-], got "has space"',
+      'tenantTag must be a session tag key (1 to 128 characters, not aws:…), got "aws:tenant"',
+      'userTag must be a session tag key (1 to 128 characters, not aws:…), got ""',
+      'openIdTokenSeconds must be an integer from 900 to 86400, got 100',
+      'refreshMarginSeconds must be > 0 and < 3600 (Cognito credentials last one hour), got 0',
+      'maxEntries must be a positive integer, got 0',
+      'maxAttempts must be a positive integer, got -1',
+      'baseDelayMs must be a finite number >= 0, got NaN',
+    ]);
+    expect(
+      issuesOf({
+        client: {} as CognitoIdentityClient,
+        tenantTag: 'same',
+        userTag: 'same',
+        refreshMarginSeconds: '1' as unknown as number,
+        baseDelayMs: -1,
+      }),
+    ).toEqual([
+      'client must be a CognitoIdentityClient',
+      'tenantTag and userTag must differ',
+      'refreshMarginSeconds must be > 0 and < 3600 (Cognito credentials last one hour), got 1',
+      'baseDelayMs must be a finite number >= 0, got -1',
+    ]);
+  });
+
   it.each([
     ['a margin of an hour or more', { refreshMarginSeconds: 3600 }],
     ['a negative margin', { refreshMarginSeconds: -1 }],

@@ -157,6 +157,39 @@ describe('options', () => {
     expect(error).toBeInstanceOf(AuthorizerConfigError);
     expect((error as AuthorizerConfigError).issues).toHaveLength(5);
   });
+
+  // The exact wording: what an operator reads when a deploy fails at init.
+  it('names each problem and the value given', () => {
+    const issuesOf = (options: Parameters<typeof createTenantRules>[0]) => {
+      try {
+        createTenantRules(options);
+      } catch (error) {
+        expect(error).toBeInstanceOf(AuthorizerConfigError);
+        return (error as AuthorizerConfigError).issues;
+      }
+      return [];
+    };
+    expect(
+      issuesOf({
+        mode: 'hybrid' as 'pooled',
+        tenantClaim: ' ',
+        roleClaim: '',
+        poolTenants: { 'us-east-1_A': 'a b' },
+        tenantlessRoutes: ['tenants'],
+        hostBaseDomain: ' . ',
+      }),
+    ).toEqual([
+      'mode must be pooled or siloed, got "hybrid"',
+      'tenantClaim must not be empty',
+      'roleClaim must not be empty',
+      'tenant of pool us-east-1_A is not a valid tenant id: "a b"',
+      'tenantless route must be "METHOD /path", got "tenants"',
+      'hostBaseDomain must not be empty',
+    ]);
+    expect(issuesOf({ mode: 'siloed' })).toEqual([
+      'siloed mode needs a tenant for every user pool',
+    ]);
+  });
   it('tenant ids are a safe alphabet', () => {
     expect(isTenantId('acme-1_B')).toBe(true);
     for (const bad of ['', 'a#b', 'a*', 'a?', 'a b', 'a/b', 'x'.repeat(65), null])

@@ -471,6 +471,30 @@ describe('options', () => {
     expect(issuesOf({ userPools: [], cacheSize: -1 })).toHaveLength(2);
   });
 
+  // The exact wording: these are what an operator reads when a deploy fails at init.
+  it('names each problem with its index and value', () => {
+    expect(
+      issuesOf({
+        userPools: [
+          { userPoolId: 'bad', clientIds: [] },
+          { userPoolId: TEST_POOL_ID, clientIds: ['a'] },
+          { userPoolId: TEST_POOL_ID, clientIds: [' '] },
+        ],
+        cacheSize: -1,
+      }),
+    ).toEqual([
+      'userPools[0].userPoolId must look like <region>_<id>, got "bad"',
+      'userPools[0].clientIds must be a non-empty list of app client ids',
+      `userPools[2]: user pool ${TEST_POOL_ID} listed twice`,
+      'userPools[2].clientIds must be a non-empty list of app client ids',
+      'cacheSize must be a non-negative integer, got -1',
+    ]);
+    expect(issuesOf({ userPools: [] })).toEqual(['userPools must name at least one user pool']);
+    expect(issuesOf({ userPools: 'us-east-1_Abc' as unknown as [], cacheSize: 0 })).toEqual([
+      'userPools must name at least one user pool',
+    ]);
+  });
+
   it.each(['us-east-1_AbC123', 'us-gov-west-1_Abc', 'eusc-de-east-1_Abc', 'ap-southeast-2_x'])(
     'accepts pool id %s',
     (userPoolId) => {
