@@ -403,9 +403,18 @@ describe('guarded write', () => {
 
 describe('createTenantGuardedWriter', () => {
   it('validates once at the factory and takes tenant, role and client from the caller', async () => {
-    expect(() =>
-      createTenantGuardedWriter({ tableName: '', clientFor: undefined as never }),
-    ).toThrow(TenantsConfigError);
+    let error: unknown;
+    try {
+      createTenantGuardedWriter({ tableName: '', clientFor: undefined as never });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TenantsConfigError);
+    // No client option here (it comes from clientFor), so none is asked for.
+    expect((error as TenantsConfigError).issues).toEqual([
+      'tableName must be a non-empty string',
+      'clientFor must be a function',
+    ]);
     mock.reset();
     mock.on(TransactWriteCommand).resolves({});
     const asked: string[] = [];

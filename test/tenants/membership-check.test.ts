@@ -130,7 +130,11 @@ describe('membership check', () => {
     try {
       createMembershipCheck({ client: ddb, tableName: '', ttlMs: 61_000, maxEntries: 0 });
     } catch (e) {
-      expect((e as AuthorizerConfigError).issues).toHaveLength(3);
+      expect((e as AuthorizerConfigError).issues).toEqual([
+        'tableName is required',
+        'ttlMs must be an integer from 0 to 60000, got 61000',
+        'maxEntries must be a positive integer, got 0',
+      ]);
     }
   });
 });

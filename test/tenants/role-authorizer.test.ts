@@ -214,7 +214,13 @@ describe('role authorizer', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(TenantsConfigError);
-    expect((error as TenantsConfigError).issues).toHaveLength(5);
+    expect((error as TenantsConfigError).issues).toEqual([
+      'tableName must be a non-empty string',
+      'ttlMs must be a non-negative integer, got -1',
+      'maxEntries must be a positive integer, got 0',
+      'now must be a function returning milliseconds',
+      'clientFor must be a function',
+    ]);
     expect(() => createRoleAuthorizer({ tableName: 'T' })).not.toThrow();
   });
 });
