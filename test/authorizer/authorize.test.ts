@@ -194,6 +194,23 @@ describe('event shapes', () => {
     });
   });
 
+  // With IAM responses an HTTP API 2.0 refusal is a policy too, never a simple response.
+  it('HTTP API 2.0 with IAM responses → Deny and tenant-less answers are policies', async () => {
+    const denied = await setup(
+      { 'custom:tenant_id': 'x', 'cognito:groups': [] },
+      { httpApiResponse: 'iam' },
+    ).handler(httpV2Event({ token: GOOD }));
+    expect(statement(denied)).toMatchObject({
+      Effect: 'Deny',
+      Resource: [`${ARN_PREFIX}/$default/*/*`],
+    });
+    const tenantless = await setup({}, { httpApiResponse: 'iam' }).handler(
+      httpV2Event({ token: GOOD, method: 'GET', path: '/aircraft' }),
+    );
+    expect(statement(tenantless)?.Effect).toBe('Allow');
+    expect((tenantless as IamPolicyResponse).context).toMatchObject({ scope: 'tenantless' });
+  });
+
   it('HTTP API 1.0 → IAM policy', async () => {
     const r = await setup().handler(httpV1Event({ token: GOOD }));
     expect(statement(r)?.Effect).toBe('Allow');
@@ -253,6 +270,16 @@ describe('tenant-less tokens', () => {
 });
 
 describe('membership check', () => {
+  it('a member the check confirms is allowed, with credentials', async () => {
+    const check = vi.fn(async () => true);
+    const { handler, get } = setup(member, { membershipCheck: check });
+    const r = (await handler(tokenEvent({ token: GOOD }))) as IamPolicyResponse;
+    expect(statement(r)?.Effect).toBe('Allow');
+    expect(r.context?.tenantId).toBe('acme');
+    expect(check).toHaveBeenCalledOnce();
+    expect(get).toHaveBeenCalledOnce();
+  });
+
   it('a revoked member is denied, and the Deny carries no credentials', async () => {
     const check = vi.fn(async () => false);
     const { handler, get } = setup(member, { membershipCheck: check });

@@ -148,6 +148,37 @@ describe('context codec', () => {
   });
 });
 
+describe('malformed contexts', () => {
+  it('an unknown scope is refused even with every tenant field present', () => {
+    const encoded = encodeTenantContext({
+      tenantId: 'acme',
+      userId: 'u',
+      role: 'r',
+      groups: [],
+      identityId: 'id',
+      credentials: {
+        accessKeyId: 'a',
+        secretAccessKey: 's',
+        sessionToken: 'x',
+        expiration: new Date(0),
+      },
+    });
+    expect(() => readCallerContext(restEvent({ ...encoded, scope: 'admin' }))).toThrow(
+      new TenantContextError('unknown context scope "admin"'),
+    );
+  });
+
+  it.each([
+    null,
+    undefined,
+    'event',
+    { requestContext: null },
+    { requestContext: { authorizer: null } },
+  ])('%j is a TenantContextError, not a TypeError', (event) => {
+    expect(() => readCallerContext(event)).toThrow(TenantContextError);
+  });
+});
+
 describe('tenantDynamoClient', () => {
   const creds = (accessKeyId: string) => ({
     credentials: {

@@ -513,6 +513,37 @@ describe('errors and retries', () => {
     expect(error).toBeInstanceOf(CredentialsUnavailableError);
   });
 
+  it('a response without IdentityId is taken as for the identity asked about', async () => {
+    mock
+      .on(GetCredentialsForIdentityCommand)
+      .callsFake((input) => ({ ...getCredentialsFake(input), IdentityId: undefined }));
+    const { identityId } = await make().get(alice('acme'));
+    expect(identityId).toBe(identityIdOf(`${PROVIDER}:alice`));
+  });
+
+  // An empty string is no credential: never handed to a caller as one.
+  it.each(['AccessKeyId', 'SecretKey', 'SessionToken'] as const)(
+    'an empty %s is refused, naming it only',
+    async (field) => {
+      mock.on(GetCredentialsForIdentityCommand).callsFake((input) => {
+        const output = getCredentialsFake(input);
+        return { ...output, Credentials: { ...output.Credentials, [field]: '' } };
+      });
+      const error = await rejection(make().get(alice('acme')));
+      expect(error).toBeInstanceOf(CredentialsUnavailableError);
+      expect((error as Error).message).toBe(`GetCredentialsForIdentity response lacks ${field}`);
+    },
+  );
+
+  it('principal values of 256 characters are taken, 257 refused (session tag values)', async () => {
+    const long = 'a'.repeat(256);
+    await expect(make().get(principal(long, 'acme'))).resolves.toBeDefined();
+    await expect(make().get(principal('alice', `${long}b`))).rejects.toThrow(
+      'principal has no usable tenantId',
+    );
+    expect(calls().openId).toBe(1);
+  });
+
   it('error messages carry neither the OpenID token nor the secrets', async () => {
     mock.on(GetCredentialsForIdentityCommand).callsFakeOnce((input) => {
       const output = getCredentialsFake(input);
@@ -897,6 +928,26 @@ describe('option validation', () => {
     ['a fractional budget', { budgetMs: 1.5 }],
     ['a budget over a minute', { budgetMs: 60_001 }],
   ])('refuses %s', (_, options) => {
+    expect(() => make(options)).toThrow(AuthorizerConfigError);
+  });
+
+  it.each([
+    ['openIdTokenSeconds', { openIdTokenSeconds: 900 }],
+    ['openIdTokenSeconds', { openIdTokenSeconds: 86_400 }],
+    ['baseDelayMs', { baseDelayMs: 0 }],
+    ['tenantTag', { tenantTag: 'tenant2' }],
+    ['tenantTag', { tenantTag: 't'.repeat(128) }],
+    ['identityPoolId', { identityPoolId: 'xx-test-12:0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' }],
+  ])('accepts %s at its edge: %j', (_, options) => {
+    expect(() => make(options)).not.toThrow();
+  });
+
+  it.each([
+    { tenantTag: 't'.repeat(129) },
+    { identityPoolId: `x${POOL_ID}` },
+    { identityPoolId: `1${POOL_ID}` },
+    { identityPoolId: `${POOL_ID}0` },
+  ])('refuses %j', (options) => {
     expect(() => make(options)).toThrow(AuthorizerConfigError);
   });
 

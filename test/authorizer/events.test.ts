@@ -248,3 +248,28 @@ describe('responses', () => {
     expect(simpleResponse(true, { a: 'b' })).toEqual({ isAuthorized: true, context: { a: 'b' } });
   });
 });
+
+describe('edges found by mutation testing', () => {
+  it('only a leading Bearer is a scheme; the word inside a token stays', () => {
+    expect(extractToken('abcbearer')).toBe('abcbearer');
+    expect(extractToken('abc bearer xyz')).toBe('abc bearer xyz');
+  });
+
+  it('a header value that is no string is ignored, not counted as a second value', () => {
+    expect(
+      findHeader({ headers: { Authorization: 5, authorization: 'tok' } }, 'authorization'),
+    ).toBe('tok');
+    expect(
+      findHeader(
+        { headers: { authorization: 'tok' }, multiValueHeaders: { authorization: 'tok' } },
+        'authorization',
+      ),
+    ).toBe('tok');
+  });
+
+  it('a segment holding a parameter among literals stays literal in a route ARN', () => {
+    const arn = parseExecuteApiArn(`${ARN_PREFIX}/prod/GET/x`);
+    if (arn === undefined) throw new Error('unparsed');
+    expect(routeArn(arn, 'GET /a/x{id}/{id}y/{id}')).toBe(`${ARN_PREFIX}/prod/GET/a/x{id}/{id}y/*`);
+  });
+});

@@ -305,3 +305,22 @@ describe('edges of the rules', () => {
 });
 
 const rules = () => createTenantRules();
+
+describe('edges found by mutation testing', () => {
+  it('a blank role claim is refused like a blank tenant claim', () => {
+    expect(() => createTenantRules({ roleClaim: ' ' })).toThrow(AuthorizerConfigError);
+  });
+
+  it('a tenant-less route must start with its method', () => {
+    expect(() => createTenantRules({ tenantlessRoutes: ['xGET /a'] })).toThrow(
+      AuthorizerConfigError,
+    );
+  });
+
+  it('a segment holding a parameter among literals matches only itself', () => {
+    const rules = createTenantRules({ tenantlessRoutes: ['GET /a/x{id}/{id}y'] });
+    expect(rules.isTenantlessRoute('GET /a/x{id}/{id}y')).toBe(true);
+    expect(rules.isTenantlessRoute('GET /a/xabc/{id}y')).toBe(false);
+    expect(rules.isTenantlessRoute('GET /a/x{id}/abcy')).toBe(false);
+  });
+});

@@ -503,6 +503,24 @@ describe('options', () => {
   );
 
   it.each([
+    [[null], 'userPools[0].userPoolId must look like <region>_<id>, got "undefined"'],
+    [
+      [{ userPoolId: 'us-east-1_Abc', clientIds: [5] }],
+      'userPools[0].clientIds must be a non-empty list of app client ids',
+    ],
+    [
+      [{ userPoolId: 'xus-east-1_Abc', clientIds: ['c'] }],
+      'userPools[0].userPoolId must look like <region>_<id>, got "xus-east-1_Abc"',
+    ],
+    [
+      [{ userPoolId: 'us-east-1_Abc-', clientIds: ['c'] }],
+      'userPools[0].userPoolId must look like <region>_<id>, got "us-east-1_Abc-"',
+    ],
+  ])("%j: a problem of ours, not a TypeError or aws-jwt-verify's", (userPools, first) => {
+    expect(issuesOf({ userPools: userPools as never })[0]).toBe(first);
+  });
+
+  it.each([
     'us-east-1',
     '_Abc',
     'us-east-1_',
