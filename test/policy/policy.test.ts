@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { type CompiledRole, DECISION_MEMO, type MemoisedRole } from '../../policy/compile.js';
+import type { Decision } from '../../policy/evaluate.js';
 import {
   actionProblem,
   assertAction,
@@ -273,6 +275,28 @@ describe('the per-role decision memo', () => {
       const expected = i % 1500 === 1 && i % 2 === 1 ? 'allow' : 'deny';
       expect(evaluate(pilot, action).effect).toBe(expected);
     }
+  });
+
+  // White-box: the memo changes no decision, so only its own state shows that it is read, written
+  // and bounded (mutation testing found each of these could be switched off unnoticed).
+  const memoOf = (r: CompiledRole) => (r as MemoisedRole)[DECISION_MEMO] as Map<string, Decision>;
+
+  it('is read before deciding: a remembered decision is answered as remembered', () => {
+    const pilot = role(['aircraft:read']);
+    const planted: Decision = Object.freeze({ effect: 'deny', reason: 'no-match' });
+    memoOf(pilot).set('aircraft:read', planted);
+    expect(evaluate(pilot, 'aircraft:read')).toBe(planted);
+  });
+
+  it('remembers each distinct valid action, up to 1,024, then starts over', () => {
+    const pilot = role(['res:*']);
+    const memo = memoOf(pilot);
+    for (let i = 0; i < 1024; i++) evaluate(pilot, `res:a${i}`);
+    expect(memo.size).toBe(1024);
+    evaluate(pilot, 'res:a0');
+    expect(memo.size).toBe(1024);
+    evaluate(pilot, 'res:new');
+    expect([...memo.keys()]).toEqual(['res:new']);
   });
 
   it('leaves the role as it was: same keys, JSON and equality', () => {
