@@ -6,6 +6,8 @@ export default mutationGroup('tenants', [
   'tenants/roles-admin.ts',
   'tenants/role-authorizer.ts',
   'tenants/membership-check.ts',
+  // The membership check's cache and rule (moved out of membership-check.ts by issue 14).
+  'tenants/membership-core.ts',
   'tenants/rights.ts',
   'tenants/limits.ts',
 ]);
