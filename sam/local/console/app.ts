@@ -264,23 +264,28 @@ async function switchTo(tenant: Tenant): Promise<void> {
   await renderApp();
 }
 
+/** An inline form that POSTs its named fields to `path` and reports `done` (or the API's refusal). */
+function postForm(
+  label: string,
+  path: string,
+  names: readonly string[],
+  done: string,
+  ...children: Node[]
+): Node {
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    void act('POST', path, Object.fromEntries(names.map((n) => [n, field(form, n)])), done);
+  };
+  return h('form', { class: 'inline', 'aria-label': label, onsubmit: submit }, ...children);
+}
+
 function aircraftView(aircraft: Aircraft[]): Node {
-  const create = h(
-    'form',
-    {
-      class: 'inline',
-      'aria-label': 'Add an aircraft',
-      onsubmit: (e) => {
-        e.preventDefault();
-        const form = e.target as HTMLFormElement;
-        void act(
-          'POST',
-          '/aircraft',
-          { registration: field(form, 'registration'), model: field(form, 'model') },
-          'Aircraft added.',
-        );
-      },
-    },
+  const create = postForm(
+    'Add an aircraft',
+    '/aircraft',
+    ['registration', 'model'],
+    'Aircraft added.',
     h('label', {}, 'Registration', h('input', { name: 'registration', required: '', size: '10' })),
     h('label', {}, 'Model', h('input', { name: 'model', required: '' })),
     h('button', { type: 'submit' }, 'Add aircraft'),
@@ -345,22 +350,11 @@ function membersView(members: Member[], roles: Role[], me: string): Node {
         h('option', r === current ? { value: r, selected: '' } : { value: r }, r),
       ),
     );
-  const invite = h(
-    'form',
-    {
-      class: 'inline',
-      'aria-label': 'Invite a member',
-      onsubmit: (e) => {
-        e.preventDefault();
-        const form = e.target as HTMLFormElement;
-        void act(
-          'POST',
-          '/members',
-          { email: field(form, 'email'), role: field(form, 'role') },
-          'Member invited.',
-        );
-      },
-    },
+  const invite = postForm(
+    'Invite a member',
+    '/members',
+    ['email', 'role'],
+    'Member invited.',
     h('label', {}, 'Email', h('input', { name: 'email', type: 'email', required: '' })),
     h('label', {}, 'Role', roleSelect('Role of the new member', 'member')),
     h('button', { type: 'submit' }, 'Invite'),
