@@ -616,6 +616,24 @@ describe('changeRole', () => {
     expect(directory.log).toEqual([]);
   });
 
+  it('a role at either end edited between the read and the write: role-changed, never last-admin', async () => {
+    // Only taking someone off `admin` can be a last-admin refusal; any other failed count with the
+    // role still there means it changed since the decision (mutation testing: turning that test off
+    // went unnoticed). The write's own error is kept as the cause.
+    member('u-bob', 'pilot');
+    for (const failure of [
+      cancelled(NONE, NONE, roleAsSeen(['aircraft:*'], 3), NONE),
+      cancelled(NONE, NONE, NONE, roleAsSeen(['aircraft:*'], 4)),
+    ]) {
+      mock.on(TransactWriteCommand).rejects(failure);
+      const error = await change('u-bob', 'instructor').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ reason: 'role-changed' });
+      expect((error as Error).cause).toBeInstanceOf(Error);
+    }
+    expect(directory.log).toEqual([]);
+  });
+
   it('demoting the last admin: ConflictError last-admin', async () => {
     member('u-ann', 'admin');
     mock
