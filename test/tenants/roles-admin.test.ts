@@ -350,15 +350,26 @@ describe('update', () => {
     expect(transactions()).toHaveLength(0);
   });
 
-  // BUG (tenants/roles-admin.ts, update, lines 168-177): the version is validated as `expected + 1`,
-  // so `version: -1` becomes 0, passes compileRole's "non-negative integer" rule, and a write is sent
-  // at `version = -1`; the client gets a 409 stale-version ("role pilot is at version 3, not -1")
-  // instead of a 400 naming `version`. `remove` validates the version itself and answers 400.
+  // The expected version is validated as sent, not as `expected + 1` (which once let -1 through as
+  // 0 and answered a 409 stale-version instead of a 400 naming `version`, as `remove` does).
   it('version -1 is a 400 naming version, with no write', async () => {
     expect(await policyIssues(admin().update(ctx(), 'pilot', { ...input, version: -1 }))).toEqual([
       'version',
     ]);
     expect(transactions()).toHaveLength(0);
+  });
+
+  it('version 0 is a 400 naming version (stored versions start at 1); version 1 is updated to 2', async () => {
+    // The bound on the expected version decides 400 against a write that can only fail (409):
+    // mutation testing found `>= 1` could become `> 1` or be dropped unnoticed.
+    expect(await policyIssues(admin().update(ctx(), 'pilot', { ...input, version: 0 }))).toEqual([
+      'version',
+    ]);
+    expect(transactions()).toHaveLength(0);
+    storeRole('pilot', ['aircraft:read'], [], 1);
+    await expect(admin().update(ctx(), 'pilot', { ...input, version: 1 })).resolves.toMatchObject({
+      version: 2,
+    });
   });
 
   it('stale when read: ConflictError stale-version naming both versions, with no write', async () => {
