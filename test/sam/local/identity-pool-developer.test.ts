@@ -8,6 +8,7 @@
  * The stand-in's clock starts at the real time (SigV4 allows 15 minutes of skew) and tests move it by
  * assignment, a few minutes at most.
  */
+import { randomBytes } from 'node:crypto';
 import {
   CognitoIdentityClient,
   GetCredentialsForIdentityCommand,
@@ -29,6 +30,12 @@ import {
 } from '../../../sam/local/identity-pool/index.js';
 import { createIamEvaluator } from '../../../sam/local/isolation/iam.js';
 import { createTestKey, idTokenPayload, signJwt, TEST_POOL_ID } from '../../fixtures/keys.js';
+
+/** Access key ids made at test time, so nothing shaped like a real AWS key is committed. */
+const keyId = (prefix: 'AKIA' | 'ASIA') =>
+  `${prefix}${randomBytes(8).toString('hex').toUpperCase()}`;
+const UNKNOWN_KEY = keyId('AKIA');
+const EXPIRED_KEY = keyId('ASIA');
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -89,7 +96,7 @@ const CALLERS: Record<string, IamCaller> = {
       ],
     }),
   },
-  ASIAEXPIREDSESSION01: {
+  [EXPIRED_KEY]: {
     secretAccessKey: 'expired-secret',
     sessionToken: 'expired-session-token',
     expiration: new Date(0),
@@ -299,7 +306,7 @@ describe('identity-pool stand-in with developer-authenticated identities', () =>
     it.each([
       [
         'an access key the stack never issued',
-        'AKIANOTAKNOWNKEY0000',
+        UNKNOWN_KEY,
         'whatever',
         undefined,
         'UnrecognizedClientException',
@@ -315,7 +322,7 @@ describe('identity-pool stand-in with developer-authenticated identities', () =>
       ],
       [
         'temporary credentials without their session token',
-        'ASIAEXPIREDSESSION01',
+        EXPIRED_KEY,
         'expired-secret',
         undefined,
         'UnrecognizedClientException',
@@ -323,7 +330,7 @@ describe('identity-pool stand-in with developer-authenticated identities', () =>
       ],
       [
         'expired temporary credentials',
-        'ASIAEXPIREDSESSION01',
+        EXPIRED_KEY,
         'expired-secret',
         'expired-session-token',
         'ExpiredTokenException',
