@@ -14,6 +14,7 @@
  */
 import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { createCredentialsProvider } from '../authorizer/credentials.js';
+import { prng } from './prng.js';
 
 /** Default quotas, requests per second per account and region ("Quotas in Amazon Cognito"). */
 export const COGNITO_IDENTITY_QUOTAS = Object.freeze({
@@ -55,15 +56,6 @@ export interface BudgetResult {
   /** Calls per request, both operations together. */
   readonly callsPerRequest: number;
 }
-
-/** mulberry32: a tiny seeded PRNG, so every run of the benchmark sees the same traffic. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 
 export interface Request {
   readonly t: number; // seconds into the day

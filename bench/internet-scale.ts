@@ -27,6 +27,7 @@ import { createCredentialsProvider } from '../authorizer/credentials.js';
 import { loadTemplate } from '../sam/template.js';
 import { createMembershipCheckWith } from '../tenants/index.js';
 import { COGNITO_IDENTITY_QUOTAS } from './cognito-budget.js';
+import { prng } from './prng.js';
 
 const DAY = 86_400;
 
@@ -80,15 +81,6 @@ export interface ScaleResult {
   /** Authorizer concurrency at the peak minute (Little's law, from simulated call latencies). */
   readonly peakConcurrency: number;
 }
-
-/** mulberry32: a tiny seeded PRNG. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 
 const exp = (random: () => number, mean: number) => -Math.log(1 - random()) * mean;
 
