@@ -1054,3 +1054,156 @@ describe('no one grants more than they hold (anyone but an admin)', () => {
     });
   });
 });
+
+// Each test below kills a mutant that survived `npm run mutate tenants` on main: a decision, an error
+// type or a cause that no earlier test pinned down.
+describe('what a mutation run on main found untested', () => {
+  it('a member listed without email or joinedAt has no such keys (not undefined ones)', async () => {
+    mock.on(QueryCommand).resolves({ Items: [{ userId: 'u-bob', role: 'pilot' }] });
+    const [listed] = await service().list(ctx());
+    expect(Object.keys(listed ?? {})).toEqual(['userId', 'role']);
+  });
+
+  it('options that are not an object at all: TenantsConfigError listing everything, not a TypeError', () => {
+    for (const options of [undefined, { directory: null, roles: null }]) {
+      let error: unknown;
+      try {
+        createMembersService(options as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(TenantsConfigError);
+      expect((error as TenantsConfigError).issues).toContain('directory must be a UserDirectory');
+      expect((error as TenantsConfigError).issues).toContain('roles must be a RoleAuthorizer');
+    }
+  });
+
+  it('an admin invite carries no :version value at all (the document client refuses undefined ones)', async () => {
+    await service().invite(ctx('admin'), { email: 'ann@example.com', role: 'auditor' });
+    const count = transactions()[0]?.[2]?.Update;
+    expect(Object.keys(count?.ExpressionAttributeValues ?? {})).toEqual([':zero', ':delta']);
+  });
+
+  it('a role item that fails validation answers 403 invalid-role naming the operation asked', async () => {
+    member('u-bob', 'pilot');
+    member('u-ann', 'instructor');
+    items.set('ROLE#pilot', { ...items.get('ROLE#pilot'), allow: 'aircraft:read' });
+    const cases: [string, () => Promise<unknown>][] = [
+      [
+        'members:invite',
+        () => service().invite(ctx(), { email: 'ann@example.com', role: 'pilot' }),
+      ],
+      ['members:update', () => service().changeRole(ctx(), 'u-bob', { role: 'instructor' })],
+      ['members:remove', () => service().remove(ctx(), 'u-bob')],
+      // The corrupt role as the target of a change.
+      ['members:update', () => service().changeRole(ctx(), 'u-ann', { role: 'pilot' })],
+    ];
+    for (const [action, call] of cases) {
+      await expect(call()).rejects.toMatchObject({
+        name: 'PermissionDeniedError',
+        action,
+        reason: 'invalid-role',
+      });
+    }
+    // And the caller's own role, read for the same reason.
+    storeRole('pilot', ['aircraft:read', 'aircraft:list'], [], 2);
+    items.set('ROLE#manager', { ...items.get('ROLE#manager'), deny: 7 });
+    for (const [action, call] of cases) {
+      await expect(call()).rejects.toMatchObject({ action, reason: 'invalid-role' });
+    }
+    expect(transactions()).toHaveLength(0);
+  });
+
+  it('the role deleted before the write keeps the cancelled write as its cause', async () => {
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, NONE, failed(), NONE));
+    const error = await service()
+      .invite(ctx(), { email: 'ann@example.com', role: 'pilot' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RoleNotFoundError);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('last-admin and stale-version keep the cancelled write as their cause, with a message', async () => {
+    member('u-ann', 'admin');
+    mock
+      .on(TransactWriteCommand)
+      .rejects(cancelled(NONE, failed({ allow: L('*'), deny: L(), assigned: N(1) }), NONE));
+    const lastAdmin = await service()
+      .remove(ctx('admin'), 'u-ann')
+      .catch((e: unknown) => e);
+    expect(lastAdmin).toMatchObject({ name: 'ConflictError', reason: 'last-admin' });
+    expect((lastAdmin as Error).message).toMatch(/admin/);
+    expect((lastAdmin as Error).cause).toBeInstanceOf(Error);
+
+    member('u-bob', 'pilot');
+    for (const call of [
+      () => service().remove(ctx(), 'u-bob'),
+      () => service().changeRole(ctx(), 'u-bob', { role: 'instructor' }),
+    ]) {
+      mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE, NONE));
+      const stale = await call().catch((e: unknown) => e);
+      expect(stale).toMatchObject({ name: 'ConflictError', reason: 'stale-version' });
+      expect((stale as Error).message).toMatch(/changed meanwhile/);
+      expect((stale as Error).cause).toBeInstanceOf(Error);
+    }
+  });
+
+  it('a membership refused as already there but gone on the re-read is already-member, not a TypeError', async () => {
+    // The Put's condition failed, then a concurrent removal took the membership before the re-read.
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed(), NONE, NONE));
+    const error = await service()
+      .invite(ctx(), { email: 'ann@example.com', role: 'pilot' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ reason: 'already-member' });
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    expect(directory.log).toEqual(['findUser(ann@example.com)']);
+  });
+
+  it('a member whose role item is gone: change and remove answer RoleNotFoundError, not a TypeError', async () => {
+    member('u-bob', 'retired');
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, NONE, failed(), NONE));
+    await expect(service().remove(ctx(), 'u-bob')).rejects.toBeInstanceOf(RoleNotFoundError);
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, NONE, failed(), NONE, NONE));
+    await expect(
+      service().changeRole(ctx(), 'u-bob', { role: 'instructor' }),
+    ).rejects.toBeInstanceOf(RoleNotFoundError);
+    // Nothing of a missing role can be pinned.
+    for (const tx of transactions())
+      expect(tx[2]?.Update?.ConditionExpression).toBe('attribute_exists(PK)');
+  });
+
+  it('a role change never moves the active tenant of a member who is working in another tenant', async () => {
+    const carol: DirectoryUser = {
+      userId: 'u-carol',
+      email: 'carol@example.com',
+      activeTenantId: 'beta',
+      role: 'pilot',
+    };
+    directory = fakeDirectory([carol]);
+    member('u-carol', 'pilot');
+    await service().changeRole(ctx(), 'u-carol', { role: 'instructor' });
+    expect(directory.log).toEqual(['findUser(u-carol)']);
+  });
+
+  it('attributes that already carry the new role (a retry) are not written again', async () => {
+    const dan: DirectoryUser = {
+      userId: 'u-dan',
+      email: 'dan@example.com',
+      activeTenantId: 'acme',
+      role: 'instructor',
+    };
+    directory = fakeDirectory([dan]);
+    member('u-dan', 'pilot');
+    await service().changeRole(ctx(), 'u-dan', { role: 'instructor' });
+    expect(directory.log).toEqual(['findUser(u-dan)']);
+  });
+
+  it('a removed member already deleted from the user pool: no Cognito write, the marker still goes', async () => {
+    member('u-gone', 'pilot');
+    await service().remove(ctx(), 'u-gone');
+    expect(directory.log).toEqual(['findUser(u-gone)']);
+    expect(items.has('REMOVED#u-gone')).toBe(false);
+    expect(items.has('USER#u-gone')).toBe(false);
+  });
+});
