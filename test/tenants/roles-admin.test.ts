@@ -735,3 +735,80 @@ describe('no one grants more than they hold (anyone but an admin)', () => {
     });
   });
 });
+
+// Each test below kills a mutant that survived `npm run mutate tenants` on main.
+describe('what a mutation run on main found untested', () => {
+  const update = { name: 'Pilot (PPL)', allow: ['aircraft:read'], deny: [], version: 3 };
+
+  it('options that are not an object at all: TenantsConfigError, not a TypeError', () => {
+    for (const options of [undefined, { roles: null }]) {
+      let error: unknown;
+      try {
+        createRolesAdmin(options as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ name: 'TenantsConfigError' });
+      expect((error as TenantsConfigError).issues).toContain('roles must be a RoleAuthorizer');
+    }
+  });
+
+  it('every refusal of the write keeps the cancelled write as its cause', async () => {
+    const cases: [Record<string, unknown>, () => Promise<unknown>][] = [
+      [{ name: 'RoleNotFoundError' }, () => admin().update(ctx(), 'pilot', update)],
+      [{ reason: 'stale-version' }, () => admin().update(ctx(), 'pilot', update)],
+      [{ reason: 'role-in-use' }, () => admin().remove(ctx(), 'pilot', 3)],
+      [{ reason: 'already-exists' }, () => admin().create(ctx(), pilot)],
+    ];
+    const failures = [
+      cancelled(NONE, failed()),
+      cancelled(NONE, failed({ version: N(7) })),
+      cancelled(NONE, failed({ version: N(3), assigned: N(2) })),
+      cancelled(NONE, failed()),
+    ];
+    for (const [i, [expected, call]] of cases.entries()) {
+      mock.on(TransactWriteCommand).rejects(failures[i]);
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toMatchObject(expected);
+      expect((error as Error).cause).toBeInstanceOf(Error);
+    }
+  });
+
+  it('already-exists names the role', async () => {
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed()));
+    await expect(admin().create(ctx(), pilot)).rejects.toThrow('role pilot already exists');
+  });
+
+  it('a refused write whose item has no version attribute is stale-version, not a TypeError', async () => {
+    mock.on(TransactWriteCommand).rejects(cancelled(NONE, failed({ assigned: N(0) })));
+    const error = await admin()
+      .update(ctx(), 'pilot', update)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ConflictError', reason: 'stale-version' });
+    expect((error as Error).message).toBe('role pilot is at version undefined, not 3');
+  });
+
+  it('a corrupt role item answers 403 invalid-role naming the operation asked', async () => {
+    storeRole('broken', ['aircraft:read'], 'aircraft:*', 3);
+    // The role edited or deleted is corrupt…
+    await expect(admin().update(ctx('manager'), 'broken', update)).rejects.toMatchObject({
+      action: 'roles:update',
+      reason: 'invalid-role',
+    });
+    await expect(admin().remove(ctx('manager'), 'broken', 3)).rejects.toMatchObject({
+      action: 'roles:delete',
+      reason: 'invalid-role',
+    });
+    // …or the caller's own role is.
+    storeRole('manager', 'roles:*', [], 5);
+    await expect(admin().update(ctx('manager'), 'pilot', update)).rejects.toMatchObject({
+      action: 'roles:update',
+      reason: 'invalid-role',
+    });
+    await expect(admin().remove(ctx('manager'), 'pilot', 3)).rejects.toMatchObject({
+      action: 'roles:delete',
+      reason: 'invalid-role',
+    });
+    expect(transactions()).toHaveLength(0);
+  });
+});
