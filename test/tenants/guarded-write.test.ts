@@ -450,3 +450,47 @@ describe('createTenantGuardedWriter', () => {
     );
   });
 });
+
+// Each test below kills a mutant that survived `npm run mutate tenants` on main.
+describe('what a mutation run on main found untested', () => {
+  beforeEach(() => mock.reset());
+  const write = () => createGuardedWriter({ client: ddb, tableName: 'T' });
+
+  it('a cancellation without reasons, or reasons on another error, surfaces as it is', async () => {
+    const bare = new TransactionCanceledException({ message: 'cancelled', $metadata: {} });
+    mock.on(TransactWriteCommand).rejects(bare);
+    await expect(write()(request)).rejects.toBe(bare);
+    const other = Object.assign(new Error('odd'), {
+      name: 'InternalServerError',
+      CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { allow: list() } }],
+    });
+    mock.on(TransactWriteCommand).rejects(other);
+    await expect(write()(request)).rejects.toBe(other);
+  });
+
+  it('options that are not an object at all: TenantsConfigError, not a TypeError', () => {
+    expect(() => createTenantGuardedWriter(undefined as never)).toThrow(TenantsConfigError);
+  });
+
+  it('a pinned merged write whose role item lost its version attribute: role-changed, not a TypeError', async () => {
+    const count: TransactItem = {
+      Update: {
+        TableName: 'T',
+        Key: { PK: 'CONTROL#acme', SK: 'ROLE#pilot' },
+        UpdateExpression: 'SET assigned = assigned + :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    };
+    mock
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled(
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: { allow: list('aircraft:*'), deny: list() } },
+        ),
+      );
+    await expect(
+      write()({ ...request, roleVersion: 7, writes: [put, count] }),
+    ).rejects.toMatchObject({ name: 'ConflictError', reason: 'role-changed' });
+  });
+});

@@ -224,3 +224,17 @@ describe('role authorizer', () => {
     expect(() => createRoleAuthorizer({ tableName: 'T' })).not.toThrow();
   });
 });
+
+// Killed a mutant that survived `npm run mutate tenants` on main (each `options?.` read as `options.`).
+describe('createRoleAuthorizer without options at all', () => {
+  it('is a TenantsConfigError naming tableName, not a TypeError', () => {
+    let error: unknown;
+    try {
+      createRoleAuthorizer(undefined as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TenantsConfigError);
+    expect((error as TenantsConfigError).issues).toEqual(['tableName must be a non-empty string']);
+  });
+});
