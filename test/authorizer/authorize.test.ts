@@ -548,6 +548,11 @@ describe('configuration bounds', () => {
     [{ policyScope: 'method' as const }, []],
     [{ httpApiResponse: 'iam' as const }, []],
     [{ httpApiResponse: 'both' as 'iam' }, ['httpApiResponse']],
+    // Every dependency call gets at most this; 20 s is two thirds of API Gateway's 29 s.
+    [{ dependencyTimeoutMs: 1 }, []],
+    [{ dependencyTimeoutMs: 20_000 }, []],
+    [{ dependencyTimeoutMs: 20_001 }, ['dependencyTimeoutMs']],
+    [{ dependencyTimeoutMs: 0 }, ['dependencyTimeoutMs']],
   ])('%j → issues about %j', (overrides, expected) => {
     const issues = issuesOf(overrides);
     expect(issues.map((i) => i.match(/^\w+/)?.[0])).toEqual(expected);

@@ -959,3 +959,97 @@ describe('option validation', () => {
     expect(() => make({ identityPoolId })).not.toThrow();
   });
 });
+
+// Each test below kills a mutant that survived `npm run mutate authorizer` on main: a bound of the
+// time budget or the OpenID token margin, or a refused token kept.
+describe('what a mutation run on main found untested', () => {
+  it('a retry whose back-off would end exactly at the deadline is not taken', async () => {
+    // random 0.5 × base 50 × 2^0 = a 25 ms back-off after the first throttle.
+    mock
+      .on(GetOpenIdTokenForDeveloperIdentityCommand)
+      .rejectsOnce(sdkError(TooManyRequestsException))
+      .callsFake(openIdFake);
+    const error = await rejection(make({ budgetMs: 25 }).get(alice('acme')));
+    expect(error).toBeInstanceOf(CredentialsUnavailableError);
+    expect((error as Error).message).toContain('within the 25 ms budget');
+    expect(sleeps).toEqual([]);
+
+    // A fresh stub: one that was called already misfires `rejectsOnce`.
+    mock.reset();
+    mock.on(GetCredentialsForIdentityCommand).callsFake(getCredentialsFake);
+    mock
+      .on(GetOpenIdTokenForDeveloperIdentityCommand)
+      .rejectsOnce(sdkError(TooManyRequestsException))
+      .callsFake(openIdFake);
+    await make({ budgetMs: 26 }).get(alice('acme'));
+    expect(sleeps).toEqual([25]);
+  });
+
+  it('with the budget spent before the shared store is read, the store is not asked', async () => {
+    const asked: string[] = [];
+    const shared: SharedOpenIdTokens = {
+      get: async (key) => {
+        asked.push(key);
+        return { identityId: 'us-east-1:x', token: 't', expiresAtMs: T0 + HOUR };
+      },
+      put: async () => {},
+    };
+    // The first reading of the clock sets the deadline; every later one is exactly at it.
+    let readings = 0;
+    const provider = make({
+      sharedOpenIdTokens: shared,
+      budgetMs: 3_000,
+      now: () => (readings++ === 0 ? T0 : T0 + 3_000),
+    });
+    const error = await rejection(provider.get(alice('acme')));
+    expect(error).toBeInstanceOf(CredentialsUnavailableError);
+    expect(asked).toEqual([]);
+    expect(calls()).toEqual({ openId: 0, getCredentials: 0 });
+  });
+
+  it('an OpenID token with exactly 5 minutes left is still used, from the store and from memory', async () => {
+    const shared: SharedOpenIdTokens = {
+      get: async () => ({
+        identityId: 'us-east-1:x',
+        token: JSON.stringify({ tags: {} }),
+        expiresAtMs: T0 + 300_000,
+      }),
+      put: async () => {},
+    };
+    await make({ sharedOpenIdTokens: shared }).get(alice('acme'));
+    expect(calls().openId).toBe(0);
+    expect(events).toContain('shared:hit');
+
+    mock.resetHistory();
+    const provider = make();
+    await provider.get(bob('acme'));
+    // Credentials inside their refresh margin, the OpenID token exactly at its 5-minute one.
+    t = T0 + HOUR - 300_000;
+    await provider.get(bob('acme'));
+    expect(calls()).toEqual({ openId: 1, getCredentials: 2 });
+  });
+
+  it('a token Cognito refused is forgotten even when the fresh mint fails: never offered again', async () => {
+    const provider = make();
+    await provider.get(alice('acme'));
+    t = T0 + HOUR - 899_999;
+    mock.reset();
+    // Cognito refuses the first token from now on; the first fresh mint fails too.
+    const offered: number[] = [];
+    mock.on(GetCredentialsForIdentityCommand).callsFake((input) => {
+      const n = (
+        JSON.parse(input.Logins?.['cognito-identity.amazonaws.com'] ?? '{}') as { n: number }
+      ).n;
+      offered.push(n);
+      if (n === 1) throw sdkError(NotAuthorizedException);
+      return getCredentialsFake(input);
+    });
+    mock
+      .on(GetOpenIdTokenForDeveloperIdentityCommand)
+      .rejectsOnce(sdkError(ResourceNotFoundException))
+      .callsFake(openIdFake);
+    await rejection(provider.get(alice('acme')));
+    await provider.get(alice('acme'));
+    expect(offered).toEqual([1, 2]);
+  });
+});

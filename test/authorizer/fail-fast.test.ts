@@ -130,6 +130,20 @@ describe('a stalled dependency is a 500 after its time limit', () => {
     expect(fetched.filter((u) => u === regional)).toHaveLength(1);
   });
 
+  it('prefetchJwks false: nothing is fetched until the first request needs the keys', async () => {
+    const fetched: string[] = [];
+    const counting: Fetcher = {
+      fetch: async (uri) => {
+        fetched.push(uri);
+        return goodJwks.fetch(uri);
+      },
+    };
+    const handler = authorizer({ jwksFetcher: counting, prefetchJwks: false });
+    expect(fetched).toEqual([]);
+    await expect(handler(tokenEvent({ token }))).resolves.toMatchObject({ principalId: 'user-1' });
+    expect(fetched).toContain(jwksUriOf(TEST_POOL_ID));
+  });
+
   it('Cognito Identity: CredentialsUnavailableError within the credential budget, socket dropped', async () => {
     const handler = authorizer({ cognitoIdentity: stalledCognito() });
     const error = await failure(handler(tokenEvent({ token })));

@@ -467,6 +467,30 @@ describe('options', () => {
     expect(issues.join('\n')).toMatch(/cacheSize/);
   });
 
+  // Survivors of `npm run mutate authorizer` on main: without these, an anchor of the pool-id pattern
+  // or the whole fetchTimeoutMs check could go and aws-jwt-verify (or a 0 ms timer) would decide.
+  it('a pool id with anything before or after <region>_<id> is refused by name', () => {
+    for (const userPoolId of ['xus-east-1_Abc123', 'us-east-1_Abc123!', ' us-east-1_Abc123']) {
+      expect(issuesOf({ userPools: [{ userPoolId, clientIds: ['c'] }] })).toEqual([
+        `userPools[0].userPoolId must look like <region>_<id>, got "${userPoolId}"`,
+      ]);
+    }
+    expect(
+      issuesOf({ userPools: [{ userPoolId: 'us-gov-west-1_Abc123', clientIds: ['c'] }] }),
+    ).toEqual([]);
+  });
+
+  it('fetchTimeoutMs: whole milliseconds from 1 to 60,000', () => {
+    const pools = [{ userPoolId: TEST_POOL_ID, clientIds: ['c'] }];
+    for (const fetchTimeoutMs of [1, 60_000])
+      expect(issuesOf({ userPools: pools, fetchTimeoutMs })).toEqual([]);
+    for (const fetchTimeoutMs of [0, 60_001, 2.5]) {
+      expect(issuesOf({ userPools: pools, fetchTimeoutMs })).toEqual([
+        `fetchTimeoutMs must be an integer from 1 to 60000, got ${fetchTimeoutMs}`,
+      ]);
+    }
+  });
+
   it('needs at least one pool; cacheSize must not be negative', () => {
     expect(issuesOf({ userPools: [], cacheSize: -1 })).toHaveLength(2);
   });
