@@ -273,3 +273,37 @@ describe('edges found by mutation testing', () => {
     expect(routeArn(arn, 'GET /a/x{id}/{id}y/{id}')).toBe(`${ARN_PREFIX}/prod/GET/a/x{id}/{id}y/*`);
   });
 });
+
+// Each test below kills a mutant that survived `npm run mutate authorizer` on main.
+describe('HTTP API 2.0: header before fallback, template before path', () => {
+  it('the Authorization header wins over identitySource[0], which may be the route key', () => {
+    const e = {
+      ...httpV2Event({ token: 'header-token' }),
+      identitySource: ['GET /aircraft', 'Bearer header-token'],
+    };
+    expect(parseAuthorizerEvent(e).token).toBe('header-token');
+    // Without the header (a custom identity source), identitySource[0] is the token.
+    const custom = { ...e, headers: {}, identitySource: ['Bearer source-token'] };
+    expect(parseAuthorizerEvent(custom).token).toBe('source-token');
+  });
+
+  it('the Host header wins over requestContext.domainName (a custom domain in front)', () => {
+    const e = httpV2Event({ host: 'acme.example.com' });
+    e.requestContext.domainName = 'abcdef1234.execute-api.us-east-1.amazonaws.com';
+    expect(parseAuthorizerEvent(e).host).toBe('acme.example.com');
+  });
+
+  it('the route is the routeKey template, not the concrete path', () => {
+    const e = { ...httpV2Event({ path: '/aircraft/42' }), routeKey: 'GET /aircraft/{id}' };
+    expect(parseAuthorizerEvent(e).route).toBe('GET /aircraft/{id}');
+  });
+
+  it('a multi-value header value that is not a string is ignored, not counted as a second value', () => {
+    const e = {
+      ...restRequestEvent(),
+      headers: {},
+      multiValueHeaders: { Authorization: [42, 'Bearer tok'] },
+    };
+    expect(findHeader(e, 'authorization')).toBe('Bearer tok');
+  });
+});
