@@ -494,3 +494,47 @@ describe('what a mutation run on main found untested', () => {
     ).rejects.toMatchObject({ name: 'ConflictError', reason: 'role-changed' });
   });
 });
+
+// Two survivors of the tenants/ mutation run on main that only the DynamoDB Local suites killed: which
+// cancellation reason belongs to the check depends on where the check went.
+describe('which failure is the permission, by where the check went', () => {
+  beforeEach(() => mock.reset());
+  const write = () => createGuardedWriter({ client: ddb, tableName: 'T' });
+  const ownRole: TransactItem = {
+    Update: {
+      TableName: 'T',
+      Key: { PK: 'CONTROL#acme', SK: 'ROLE#pilot' },
+      UpdateExpression: 'SET #n = :n',
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeNames: { '#n': 'name' },
+      ExpressionAttributeValues: { ':n': 'Pilot', ':v': 3 },
+    },
+  };
+  const permitting = { allow: list('aircraft:*'), deny: list(), version: { N: '7' } };
+
+  it('merged into the first write: its own failed condition is a WriteConditionError at index 0', async () => {
+    mock
+      .on(TransactWriteCommand)
+      .rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: permitting }));
+    const error = await write()({ ...request, roleVersion: 7, writes: [ownRole] }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WriteConditionError);
+    expect((error as WriteConditionError).has(0)).toBe(true);
+  });
+
+  it('merged into a later write: a failure of the first write is that write’s, not the permission', async () => {
+    mock
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled(
+          { Code: 'ConditionalCheckFailed', Item: { PK: { S: 'TENANT#acme' } } },
+          { Code: 'None' },
+        ),
+      );
+    const error = await write()({ ...request, writes: [put, ownRole] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WriteConditionError);
+    expect((error as WriteConditionError).has(0)).toBe(true);
+    expect((error as WriteConditionError).has(1)).toBe(false);
+  });
+});
