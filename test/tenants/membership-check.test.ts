@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuthorizerConfigError } from '../../authorizer/index.js';
+import { createMembershipCheckWith } from '../../tenants/index.js';
 import { createMembershipCheck } from '../../tenants/membership-check.js';
 
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -136,5 +137,20 @@ describe('membership check', () => {
         'maxEntries must be a positive integer, got 0',
       ]);
     }
+  });
+});
+
+// A survivor of the tenants/ mutation run on main: the exported core takes any role reader, so it
+// checks that it got one.
+describe('createMembershipCheckWith', () => {
+  it('refuses a role reader that is not a function, by name', () => {
+    let error: unknown;
+    try {
+      createMembershipCheckWith(undefined as never, { tableName: 'T' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AuthorizerConfigError);
+    expect((error as AuthorizerConfigError).issues).toEqual(['readRole must be a function']);
   });
 });
