@@ -63,3 +63,14 @@ describe('limits', () => {
     expect(isVersion(value)).toBe(ok);
   });
 });
+
+// Survivors of the tenants/ mutation run on main: a regex tests String(value), so a one-element array
+// (from a JSON body) would pass every pattern without the typeof in front of it.
+describe('a one-element array is not a string', () => {
+  it('isEmail, isRefreshToken and isUserId refuse one; isVersion refuses a numeric string', () => {
+    expect(isEmail(['ann@example.com'])).toBe(false);
+    expect(isRefreshToken(['abc.def'])).toBe(false);
+    expect(isUserId(['0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0'])).toBe(false);
+    expect(isVersion('3')).toBe(false);
+  });
+});

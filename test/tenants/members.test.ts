@@ -1207,3 +1207,29 @@ describe('what a mutation run on main found untested', () => {
     expect(items.has('USER#u-gone')).toBe(false);
   });
 });
+
+describe('what the second mutation run on main found untested', () => {
+  it('a role given as a number (which the pattern would read as "5") is a 400, with no call', async () => {
+    storeRole('5', ['aircraft:read']);
+    member('u-bob', 'pilot');
+    for (const call of [
+      () => service().changeRole(ctx(), 'u-bob', { role: 5 }),
+      () => service().invite(ctx(), { email: 'ann@example.com', role: 5 }),
+    ]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).issues).toEqual([
+        { field: 'role', message: expect.stringContaining('must match') },
+      ]);
+    }
+    expect(mock.calls()).toHaveLength(0);
+  });
+
+  it('a role change for a member already deleted from the user pool succeeds, with no Cognito write', async () => {
+    member('u-gone', 'pilot');
+    await expect(
+      service().changeRole(ctx(), 'u-gone', { role: 'instructor' }),
+    ).resolves.toMatchObject({ userId: 'u-gone', role: 'instructor' });
+    expect(directory.log).toEqual(['findUser(u-gone)']);
+  });
+});
