@@ -130,6 +130,35 @@ describe('a stalled dependency is a 500 after its time limit', () => {
     expect(fetched.filter((u) => u === regional)).toHaveLength(1);
   });
 
+  it('sharedOpenIdTokens reaches the credentials provider: a stored token means no mint', async () => {
+    // A mutation survivor on main: dropping the option went unnoticed (ShareOpenIdTokens silently off).
+    const asked: string[] = [];
+    const sent: string[] = [];
+    const cognito = answeringCognito();
+    const send = cognito.send.bind(cognito);
+    cognito.send = (async (command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name);
+      return send(command as never);
+    }) as typeof cognito.send;
+    const handler = authorizer({
+      cognitoIdentity: cognito,
+      sharedOpenIdTokens: {
+        get: async (key) => {
+          asked.push(key);
+          return {
+            identityId: 'us-east-1:id-1',
+            token: 'openid',
+            expiresAtMs: Date.now() + 3_600_000,
+          };
+        },
+        put: async () => {},
+      },
+    });
+    await expect(handler(tokenEvent({ token }))).resolves.toMatchObject({ principalId: 'user-1' });
+    expect(asked).toHaveLength(1);
+    expect(sent).toEqual(['GetCredentialsForIdentityCommand']);
+  });
+
   it('prefetchJwks false: nothing is fetched until the first request needs the keys', async () => {
     const fetched: string[] = [];
     const counting: Fetcher = {
