@@ -1007,6 +1007,21 @@ describe('what a mutation run on main found untested', () => {
     expect(calls()).toEqual({ openId: 0, getCredentials: 0 });
   });
 
+  it('the store read is cut at what is left of the budget when that is less than the per-call limit', async () => {
+    let signal: AbortSignal | undefined;
+    const stalling: SharedOpenIdTokens = {
+      get: (_key, s) => {
+        signal = s;
+        return new Promise(() => {});
+      },
+      put: async () => {},
+    };
+    await make({ sharedOpenIdTokens: stalling, timeoutMs: 1_000, budgetMs: 30 }).get(alice('acme'));
+    expect(signal?.reason).toBeInstanceOf(DependencyTimeoutError);
+    expect(signal?.reason).toMatchObject({ dependency: 'OpenID token store', timeoutMs: 30 });
+    expect(calls()).toEqual({ openId: 1, getCredentials: 1 });
+  });
+
   it('an OpenID token with exactly 5 minutes left is still used, from the store and from memory', async () => {
     const shared: SharedOpenIdTokens = {
       get: async () => ({
