@@ -24,7 +24,7 @@ import {
   type TransactItem,
   type UserDirectory,
 } from '../../tenants/index.js';
-import { cancelled, failed, fakeRoleAuthorizer, L, N, NONE } from '../fixtures/tenants.js';
+import { cancelled, failed, fakeRoleAuthorizer, L, N, NONE, thrown } from '../fixtures/tenants.js';
 
 // --- fakes -------------------------------------------------------------------------------------
 
@@ -1066,12 +1066,7 @@ describe('what a mutation run on main found untested', () => {
 
   it('options that are not an object at all: TenantsConfigError listing everything, not a TypeError', () => {
     for (const options of [undefined, { directory: null, roles: null }]) {
-      let error: unknown;
-      try {
-        createMembersService(options as never);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(() => createMembersService(options as never));
       expect(error).toBeInstanceOf(TenantsConfigError);
       expect((error as TenantsConfigError).issues).toContain('directory must be a UserDirectory');
       expect((error as TenantsConfigError).issues).toContain('roles must be a RoleAuthorizer');
@@ -1173,30 +1168,20 @@ describe('what a mutation run on main found untested', () => {
       expect(tx[2]?.Update?.ConditionExpression).toBe('attribute_exists(PK)');
   });
 
-  it('a role change never moves the active tenant of a member who is working in another tenant', async () => {
-    const carol: DirectoryUser = {
-      userId: 'u-carol',
-      email: 'carol@example.com',
-      activeTenantId: 'beta',
-      role: 'pilot',
-    };
-    directory = fakeDirectory([carol]);
+  it.each([
+    ['a member working in another tenant keeps that active tenant', 'beta', 'pilot'],
+    [
+      'attributes that already carry the new role (a retry) are not written again',
+      'acme',
+      'instructor',
+    ],
+  ])('a role change: %s', async (_, activeTenantId, role) => {
+    directory = fakeDirectory([
+      { userId: 'u-carol', email: 'carol@example.com', activeTenantId, role },
+    ]);
     member('u-carol', 'pilot');
     await service().changeRole(ctx(), 'u-carol', { role: 'instructor' });
     expect(directory.log).toEqual(['findUser(u-carol)']);
-  });
-
-  it('attributes that already carry the new role (a retry) are not written again', async () => {
-    const dan: DirectoryUser = {
-      userId: 'u-dan',
-      email: 'dan@example.com',
-      activeTenantId: 'acme',
-      role: 'instructor',
-    };
-    directory = fakeDirectory([dan]);
-    member('u-dan', 'pilot');
-    await service().changeRole(ctx(), 'u-dan', { role: 'instructor' });
-    expect(directory.log).toEqual(['findUser(u-dan)']);
   });
 
   it('a removed member already deleted from the user pool: no Cognito write, the marker still goes', async () => {

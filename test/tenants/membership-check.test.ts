@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AuthorizerConfigError } from '../../authorizer/index.js';
 import { createMembershipCheckWith } from '../../tenants/index.js';
 import { createMembershipCheck } from '../../tenants/membership-check.js';
+import { thrown } from '../fixtures/tenants.js';
 
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const mock = mockClient(ddb);
@@ -144,12 +145,7 @@ describe('membership check', () => {
 // checks that it got one.
 describe('createMembershipCheckWith', () => {
   it('refuses a role reader that is not a function, by name', () => {
-    let error: unknown;
-    try {
-      createMembershipCheckWith(undefined as never, { tableName: 'T' });
-    } catch (e) {
-      error = e;
-    }
+    const error = thrown(() => createMembershipCheckWith(undefined as never, { tableName: 'T' }));
     expect(error).toBeInstanceOf(AuthorizerConfigError);
     expect((error as AuthorizerConfigError).issues).toEqual(['readRole must be a function']);
   });

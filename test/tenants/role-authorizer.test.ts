@@ -10,6 +10,7 @@ import {
   type RoleAuthorizerOptions,
   TenantsConfigError,
 } from '../../tenants/index.js';
+import { thrown } from '../fixtures/tenants.js';
 
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const mock = mockClient(ddb);
@@ -228,12 +229,7 @@ describe('role authorizer', () => {
 // Killed a mutant that survived `npm run mutate tenants` on main (each `options?.` read as `options.`).
 describe('createRoleAuthorizer without options at all', () => {
   it('is a TenantsConfigError naming tableName, not a TypeError', () => {
-    let error: unknown;
-    try {
-      createRoleAuthorizer(undefined as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrown(() => createRoleAuthorizer(undefined as never));
     expect(error).toBeInstanceOf(TenantsConfigError);
     expect((error as TenantsConfigError).issues).toEqual(['tableName must be a non-empty string']);
   });

@@ -20,7 +20,7 @@ import {
   type RolesAdminOptions,
   type TenantsConfigError,
 } from '../../tenants/index.js';
-import { cancelled, failed, fakeRoleAuthorizer, L, N, NONE } from '../fixtures/tenants.js';
+import { cancelled, failed, fakeRoleAuthorizer, L, N, NONE, thrown } from '../fixtures/tenants.js';
 
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const mock = mockClient(ddb);
@@ -742,12 +742,7 @@ describe('what a mutation run on main found untested', () => {
 
   it('options that are not an object at all: TenantsConfigError, not a TypeError', () => {
     for (const options of [undefined, { roles: null }]) {
-      let error: unknown;
-      try {
-        createRolesAdmin(options as never);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(() => createRolesAdmin(options as never));
       expect(error).toMatchObject({ name: 'TenantsConfigError' });
       expect((error as TenantsConfigError).issues).toContain('roles must be a RoleAuthorizer');
     }
@@ -790,25 +785,21 @@ describe('what a mutation run on main found untested', () => {
 
   it('a corrupt role item answers 403 invalid-role naming the operation asked', async () => {
     storeRole('broken', ['aircraft:read'], 'aircraft:*', 3);
+    const refusedBoth = async (roleId: string) => {
+      await expect(admin().update(ctx('manager'), roleId, update)).rejects.toMatchObject({
+        action: 'roles:update',
+        reason: 'invalid-role',
+      });
+      await expect(admin().remove(ctx('manager'), roleId, 3)).rejects.toMatchObject({
+        action: 'roles:delete',
+        reason: 'invalid-role',
+      });
+    };
     // The role edited or deleted is corrupt…
-    await expect(admin().update(ctx('manager'), 'broken', update)).rejects.toMatchObject({
-      action: 'roles:update',
-      reason: 'invalid-role',
-    });
-    await expect(admin().remove(ctx('manager'), 'broken', 3)).rejects.toMatchObject({
-      action: 'roles:delete',
-      reason: 'invalid-role',
-    });
+    await refusedBoth('broken');
     // …or the caller's own role is.
     storeRole('manager', 'roles:*', [], 5);
-    await expect(admin().update(ctx('manager'), 'pilot', update)).rejects.toMatchObject({
-      action: 'roles:update',
-      reason: 'invalid-role',
-    });
-    await expect(admin().remove(ctx('manager'), 'pilot', 3)).rejects.toMatchObject({
-      action: 'roles:delete',
-      reason: 'invalid-role',
-    });
+    await refusedBoth('pilot');
     expect(transactions()).toHaveLength(0);
   });
 });
