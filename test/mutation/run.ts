@@ -1,6 +1,6 @@
 /**
- * `npm run mutate [group…] [--full]`: StrykerJS over the security core, one group at a time (policy, authorizer,
- * tenants; all three by default), then the share of mutants killed per file and per group from the
+ * `npm run mutate -- [group…] [--full]`: StrykerJS over the security core, one group at a time (policy,
+ * authorizer, tenants; all three by default), then the share of mutants killed per file and per group from the
  * JSON reports in reports/mutation/ (git-ignored). Exits non-zero when a group is under 90%.
  * Not part of CI. See test/MUTATION.md for the figures and the survivors.
  */
@@ -28,9 +28,8 @@ export function score(statuses: readonly string[]) {
 const line = (name: string, s: ReturnType<typeof score>) =>
   `${name.padEnd(28)} ${s.percent.toFixed(1).padStart(6)}%  ${String(s.detected).padStart(4)} killed  ${String(s.undetected).padStart(3)} survived`;
 
-// `--full` ignores the incremental file: Stryker reuses a result when a mutant's code and the tests
-// that covered it look unchanged, and on main that kept "survived" for mutants later tests kill
-// (members.ts countFailure, credentials.ts baseDelayMs): a figure to quote comes from a full run.
+// `--full` ignores the incremental file, as a fresh clone does: an incremental run reuses results of
+// whatever run wrote that file, while the figures in test/MUTATION.md are to be reproduced from scratch.
 const full = process.argv.includes('--full');
 const requested = process.argv.slice(2).filter((a) => a !== '--full');
 const unknown = requested.filter((g) => !(GROUPS as readonly string[]).includes(g));
