@@ -382,26 +382,32 @@ describe('configuration', () => {
   });
 });
 
+/** A Powertools Metrics stand-in: counts cold starts, records each published outcome/reason. */
+const fakeMetrics = () => {
+  const published: string[] = [];
+  const counted = { coldStarts: 0 };
+  const metrics = {
+    captureColdStartMetric: () => {
+      counted.coldStarts++;
+    },
+    addMetric: () => undefined,
+    hasStoredMetrics: () => false,
+    publishStoredMetrics: () => undefined,
+    singleMetric: () => ({
+      addDimensions: (d: Record<string, string>) => published.push(`${d.outcome}/${d.reason}`),
+      addMetric: () => undefined,
+    }),
+  } as unknown as NonNullable<AuthorizerOptions['metrics']>;
+  return { metrics, published, counted };
+};
+
 describe('metrics around the handler', () => {
   it('captures the cold start once and publishes decisions after successes and errors', async () => {
-    let coldStarts = 0;
-    const published: string[] = [];
-    const metrics = {
-      captureColdStartMetric: () => {
-        coldStarts++;
-      },
-      addMetric: () => undefined,
-      hasStoredMetrics: () => false,
-      publishStoredMetrics: () => undefined,
-      singleMetric: () => ({
-        addDimensions: (d: Record<string, string>) => published.push(`${d.outcome}/${d.reason}`),
-        addMetric: () => undefined,
-      }),
-    } as unknown as NonNullable<AuthorizerOptions['metrics']>;
+    const { metrics, published, counted } = fakeMetrics();
     const { handler } = setup(member, { metrics, metricsFlushIntervalMs: 0 });
     await handler(tokenEvent({ token: GOOD }));
     await handler(tokenEvent({ token: 'bad' })).catch(() => {});
-    expect(coldStarts).toBe(1);
+    expect(counted.coldStarts).toBe(1);
     expect(published).toEqual(['allow/allowed', 'unauthorized/invalid-signature']);
   });
 });
@@ -422,17 +428,7 @@ describe('logging', () => {
 
 describe('outcome records: a 401 is no error, anything else is one', () => {
   const withMetrics = (overrides: Partial<AuthorizerOptions> = {}) => {
-    const published: string[] = [];
-    const metrics = {
-      captureColdStartMetric: () => undefined,
-      addMetric: () => undefined,
-      hasStoredMetrics: () => false,
-      publishStoredMetrics: () => undefined,
-      singleMetric: () => ({
-        addDimensions: (d: Record<string, string>) => published.push(`${d.outcome}/${d.reason}`),
-        addMetric: () => undefined,
-      }),
-    } as unknown as NonNullable<AuthorizerOptions['metrics']>;
+    const { metrics, published } = fakeMetrics();
     return { ...setup(member, { metrics, metricsFlushIntervalMs: 0, ...overrides }), published };
   };
   const errorLines = (lines: string[]) => lines.filter((l) => l.startsWith('["authorizer failed"'));
