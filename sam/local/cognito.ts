@@ -3,54 +3,17 @@
  * User pools are written into its database before it starts, because its CreateUserPool only makes
  * `local_…` ids: a real-format id (`<region>_<id>`) plus Cognito's issuer domain give tokens with
  * `iss = https://cognito-idp.<region>.amazonaws.com/<poolId>`, which the production verifier accepts.
- *
- * Also the loopback port helpers the other launchers share.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalServiceError, LocalStackConfigError, PortTakenError } from './errors.js';
+import { launchOnPort } from './ports.js';
 
 const require = createRequire(import.meta.url);
-
-/** A free loopback port (the OS picks it; it may be taken again before use, rarely). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-
-/**
- * `port` when it is free on 127.0.0.1, a free port when it is 0.
- * @throws PortTakenError naming `flag`, the option that picks another port.
- */
-export async function claimPort(port: number, flag: string): Promise<number> {
-  if (port === 0) return freePort();
-  await new Promise<void>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE' || error.code === 'EACCES'
-          ? new PortTakenError(port, flag, { cause: error })
-          : error,
-      ),
-    );
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
-  });
-  return port;
-}
 
 /** A user pool to seed: everything cognito-local keeps in the pool's `Options`. */
 export interface CognitoPoolSeed {
@@ -86,6 +49,8 @@ export interface CognitoLauncherOptions {
   readonly startTimeoutMs?: number;
   /** Where its data directory is made. Default the OS temp directory. */
   readonly tempDir?: string;
+  /** Draws the port when `port` is 0 (again if it is taken before cognito-local listens). */
+  readonly drawPort?: () => Promise<number>;
 }
 
 export interface CognitoLauncher {
@@ -125,25 +90,27 @@ const WATCHDOG = [
 async function waitFor(
   url: string,
   child: ChildProcess,
-  stderr: () => string,
+  output: () => string,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new LocalServiceError(
-        `cognito-local exited with ${child.exitCode ?? child.signalCode}: ${stderr()}`,
+        `cognito-local exited with ${child.exitCode ?? child.signalCode}: ${output()}`,
       );
     }
     try {
-      const res = await fetch(url);
+      // Bounded: whatever else holds the port may accept and never answer.
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new LocalServiceError(`cognito-local did not answer at ${url}: ${stderr()}`);
+  throw new LocalServiceError(`cognito-local did not answer at ${url}: ${output()}`);
 }
 
 /**
@@ -168,9 +135,21 @@ export async function launchCognitoLocal(
     issues.push(`port must be an integer in 0–65535, got ${port}`);
   if (issues.length > 0) throw new LocalStackConfigError(issues);
   const [region = 'us-east-1'] = regions;
-  const issuerDomain = `https://cognito-idp.${region}.amazonaws.com`;
+  return launchOnPort(
+    port,
+    options.portFlag ?? '--cognito-port',
+    (listenPort) => startOnPort(options, region, listenPort),
+    options.drawPort,
+  );
+}
 
-  const listenPort = await claimPort(port, options.portFlag ?? '--cognito-port');
+/** Seeds a fresh data directory and starts cognito-local on `listenPort`, which was free. */
+async function startOnPort(
+  options: CognitoLauncherOptions,
+  region: string,
+  listenPort: number,
+): Promise<CognitoLauncher> {
+  const issuerDomain = `https://cognito-idp.${region}.amazonaws.com`;
   const dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'tenantgate-cognito-'));
   const db = join(dir, '.cognito', 'db');
   mkdirSync(db, { recursive: true });
@@ -238,7 +217,7 @@ export async function launchCognitoLocal(
     {
       cwd: dir,
       env: { ...process.env, PORT: String(listenPort), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       // A group of its own: a Ctrl-C to the terminal's group must not kill it under a running
       // stack (which would read as a crash); stop() ends it, its watchdog covers our death.
       detached: true,
@@ -250,11 +229,14 @@ export async function launchCognitoLocal(
       if (!stopping) resolve(signal ? `killed by ${signal}` : `exit code ${code}`);
     });
   });
-  // Drained, so a chatty child never blocks on a full pipe; the tail explains a failed start.
-  let stderrTail = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderrTail = (stderrTail + chunk.toString()).slice(-2000);
-  });
+  // Drained, so a chatty child never blocks on a full pipe; the tail explains a failed start. Both
+  // streams: cognito-local logs its own errors (EADDRINUSE included) to stdout.
+  let outputTail = '';
+  const keepTail = (chunk: Buffer) => {
+    outputTail = (outputTail + chunk.toString()).slice(-2000);
+  };
+  child.stdout?.on('data', keepTail);
+  child.stderr?.on('data', keepTail);
   let spawnError: Error | undefined;
   child.on('error', (error) => {
     spawnError = error;
@@ -282,16 +264,19 @@ export async function launchCognitoLocal(
     await waitFor(
       localJwksUri(options.pools[0]?.id ?? ''),
       child,
-      () => spawnError?.message ?? stderrTail,
+      () => spawnError?.message ?? outputTail,
       options.startTimeoutMs ?? 30_000,
     );
   } catch (error) {
     await stop();
     // Someone took the port between our check and cognito-local's listen.
-    if (/EADDRINUSE/.test(stderrTail))
-      throw new PortTakenError(listenPort, options.portFlag ?? '--cognito-port');
+    if (/EADDRINUSE/.test(outputTail))
+      throw new PortTakenError(listenPort, options.portFlag ?? '--cognito-port', { cause: error });
     throw error;
   }
+  // Started: its per-request log lines are no longer kept, only drained.
+  child.stdout?.off('data', keepTail);
+  child.stdout?.resume();
   return {
     endpoint,
     port: listenPort,

@@ -6,13 +6,13 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { claimPort } from './cognito.js';
 import {
   JavaMissingError,
   LocalServiceError,
   LocalStackConfigError,
   PortTakenError,
 } from './errors.js';
+import { launchOnPort } from './ports.js';
 
 const require = createRequire(import.meta.url);
 
@@ -25,6 +25,8 @@ export interface DynamoDbLauncherOptions {
   readonly java?: string;
   /** How long to wait for it to answer. Default 60 000 ms. */
   readonly startTimeoutMs?: number;
+  /** Draws the port when `port` is 0 (again if it is taken before the JVM listens). */
+  readonly drawPort?: () => Promise<number>;
 }
 
 export interface DynamoDbLauncher {
@@ -84,6 +86,8 @@ async function answers(endpoint: string): Promise<boolean> {
           'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
       },
       body: '{}',
+      // Bounded: whatever else holds the port may accept and never answer.
+      signal: AbortSignal.timeout(2_000),
     });
     await res.arrayBuffer();
     return res.status < 500;
@@ -103,7 +107,20 @@ export async function launchDynamoDbLocal(
   if (!Number.isInteger(requested) || requested < 0 || requested > 65_535)
     throw new LocalStackConfigError([`port must be an integer in 0–65535, got ${requested}`]);
   const flag = options.portFlag ?? '--dynamodb-port';
-  const port = await claimPort(requested, flag);
+  return launchOnPort(
+    requested,
+    flag,
+    (port) => startOnPort(options, port, flag),
+    options.drawPort,
+  );
+}
+
+/** Starts the JVM on `port`, which was free, and waits until it answers there. */
+async function startOnPort(
+  options: DynamoDbLauncherOptions,
+  port: number,
+  flag: string,
+): Promise<DynamoDbLauncher> {
   const dir = dynamoDbLocalJarDir();
   const endpoint = `http://127.0.0.1:${port}`;
   const java = [
@@ -165,16 +182,18 @@ export async function launchDynamoDbLocal(
     return stopped;
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  // A JVM that cannot bind prints a BindException and exits 1 a moment later: the trace is enough
+  // to give up at once, before another 2 s readiness probe.
+  const bindFailed = () => /BindException|Address already in use/.test(stderrTail);
   for (;;) {
-    if (spawnError || !running()) {
+    if (spawnError || !running() || bindFailed()) {
       await stop();
       if (child.exitCode === JAVA_NOT_FOUND || /ENOENT/.test(stderrTail))
         throw new JavaMissingError('java was not found on PATH', { cause: spawnError });
       // Class files of Java 17 on an older JVM.
       if (/UnsupportedClassVersionError/.test(stderrTail))
         throw new JavaMissingError('the java on PATH is older than 17');
-      if (/BindException|Address already in use/.test(stderrTail))
-        throw new PortTakenError(port, flag);
+      if (bindFailed()) throw new PortTakenError(port, flag);
       const why = spawnError?.message ?? `exit ${child.exitCode ?? child.signalCode}`;
       throw new LocalServiceError(`DynamoDB Local did not start (${why}): ${stderrTail}`, {
         cause: spawnError,

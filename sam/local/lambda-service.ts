@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../authorizer/index.js';
-import { claimPort } from './cognito.js';
+import { PortTakenError } from './errors.js';
 import type { LambdaContext, LambdaHandler } from './gateway/index.js';
 
 export interface LambdaServiceOptions {
@@ -148,9 +148,16 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       else res.destroy();
     });
   });
-  const port = await claimPort(options.port ?? 0, options.portFlag ?? '--lambda-port');
+  // Listening on 0 itself: the OS's port is ours at once, no window for another to take it.
+  const port = options.port ?? 0;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? new PortTakenError(port, options.portFlag ?? '--lambda-port', { cause: error })
+          : error,
+      ),
+    );
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const { port: bound } = server.address() as AddressInfo;

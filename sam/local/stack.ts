@@ -20,7 +20,7 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../authorizer/index.js';
 import { type LocalStackFile, loadTemplate, type Template } from '../template.js';
-import { claimPort, launchCognitoLocal } from './cognito.js';
+import { launchCognitoLocal } from './cognito.js';
 import { startConsole } from './console/server.js';
 import { launchDynamoDbLocal } from './dynamodb.js';
 import {
@@ -56,6 +56,7 @@ import {
 } from './isolation/index.js';
 import { startJanitor } from './janitor.js';
 import { startLambdaService } from './lambda-service.js';
+import { claimPort } from './ports.js';
 import {
   chooseLocal,
   cognitoTriggers,
