@@ -675,6 +675,11 @@ describe('OpenID tokens shared across environments', () => {
     ],
     ['without a token', { identityId: 'us-east-1:x', token: '', expiresAtMs: T0 + HOUR }],
     ['without an identity', { identityId: '', token: 't', expiresAtMs: T0 + HOUR }],
+    ['with a non-string identity', { identityId: 42, token: 't', expiresAtMs: T0 + HOUR }],
+    [
+      'with a non-string token',
+      { identityId: 'us-east-1:x', token: ['t'], expiresAtMs: T0 + HOUR },
+    ],
     ['with a non-numeric expiry', { identityId: 'us-east-1:x', token: 't', expiresAtMs: 'soon' }],
   ])('a stored token %s is not used: the provider mints', async (_, stored) => {
     const shared: SharedOpenIdTokens = {
@@ -877,6 +882,30 @@ describe('option validation', () => {
       'refreshMarginSeconds must be > 0 and < 3600 (Cognito credentials last one hour), got 1',
       'baseDelayMs must be a finite number >= 0, got -1',
     ]);
+  });
+
+  // A one-element array passes a regex test as its only string (RegExp.test coerces its argument):
+  // without the `typeof` checks, `["us-east-1:…"]` from a parsed JSON config would get past init and
+  // reach Cognito as an array.
+  it('a one-element array is not a string, however valid the string inside it', () => {
+    const one = (value: string) => [value] as unknown as string;
+    try {
+      make({
+        identityPoolId: one(POOL_ID),
+        developerProviderName: one('login.tenantgate'),
+        tenantTag: one('tenant_id'),
+        userTag: one('user_id'),
+      });
+      expect.unreachable('the options were accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(AuthorizerConfigError);
+      expect((error as AuthorizerConfigError).issues).toEqual([
+        `identityPoolId must be "<region>:<uuid>", got "${POOL_ID}"`,
+        'developerProviderName must be 1 to 128 of [A-Za-z0-9_.-], got "login.tenantgate"',
+        'tenantTag must be a session tag key (1 to 128 characters, not aws:…), got "tenant_id"',
+        'userTag must be a session tag key (1 to 128 characters, not aws:…), got "user_id"',
+      ]);
+    }
   });
 
   it.each([
