@@ -543,6 +543,11 @@ describe('options', () => {
       [{ userPoolId: 'us-east-1_Abc-', clientIds: ['c'] }],
       'userPools[0].userPoolId must look like <region>_<id>, got "us-east-1_Abc-"',
     ],
+    // RegExp.test coerces a one-element array to its only string, which would pass.
+    [
+      [{ userPoolId: ['us-east-1_Abc'], clientIds: ['c'] }],
+      'userPools[0].userPoolId must look like <region>_<id>, got "us-east-1_Abc"',
+    ],
   ])("%j: a problem of ours, not a TypeError or aws-jwt-verify's", (userPools, first) => {
     expect(issuesOf({ userPools: userPools as never })[0]).toBe(first);
   });
