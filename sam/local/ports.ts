@@ -5,8 +5,8 @@
  * Why not the port the OS gives for bind(0): that port lies in the ephemeral range, which the
  * kernel also hands out as the source port of outgoing connections. Between our check and the
  * child's listen (0.5–3 s for a JVM on a busy 2-core machine) any of the hundreds of SDK
- * connections a test run makes may take it, and the child fails with EADDRINUSE (a CI run of the
- * suite lost `npm start` to one such start). A port drawn below the ephemeral range can only be
+ * connections a test run makes may take it, and the child fails with EADDRINUSE (the likeliest
+ * cause of a CI run's lone `npm start` failure, whose stderr the test had discarded). A port drawn below the ephemeral range can only be
  * taken by another process choosing that very port; a launch that still loses its port draws again.
  */
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const DRAW_HIGH = 32_767;
 /** Draws before giving up on the range (each one taken: the range is crowded) and asking the OS. */
 const DRAWS = 20;
 
-/** The low end of Linux's ephemeral range when it was lowered below ours; undefined elsewhere. */
+/** The low end of this machine's ephemeral range (Linux); undefined elsewhere. */
 function ephemeralLow(): number | undefined {
   try {
     const low = Number.parseInt(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'), 10);
