@@ -830,21 +830,23 @@ describe('createLruCache', () => {
 });
 
 describe('option validation', () => {
+  /** The problems an AuthorizerConfigError lists for `options`; none when they are accepted. */
+  const issuesOf = (options: Partial<CredentialsProviderOptions>) => {
+    try {
+      make(options);
+    } catch (error) {
+      expect(error).toBeInstanceOf(AuthorizerConfigError);
+      return (error as AuthorizerConfigError).issues;
+    }
+    return [];
+  };
+
   it('accepts the defaults', () => {
     expect(() => make()).not.toThrow();
   });
 
   // The exact wording: these are what an operator reads when a deploy fails at init.
   it('lists every problem in one AuthorizerConfigError, each with its bounds and the value given', () => {
-    const issuesOf = (options: Partial<CredentialsProviderOptions>) => {
-      try {
-        make(options);
-      } catch (error) {
-        expect(error).toBeInstanceOf(AuthorizerConfigError);
-        return (error as AuthorizerConfigError).issues;
-      }
-      return [];
-    };
     expect(
       issuesOf({
         identityPoolId: 'us-east-1_Pool1',
@@ -889,23 +891,19 @@ describe('option validation', () => {
   // reach Cognito as an array.
   it('a one-element array is not a string, however valid the string inside it', () => {
     const one = (value: string) => [value] as unknown as string;
-    try {
-      make({
+    expect(
+      issuesOf({
         identityPoolId: one(POOL_ID),
         developerProviderName: one('login.tenantgate'),
         tenantTag: one('tenant_id'),
         userTag: one('user_id'),
-      });
-      expect.unreachable('the options were accepted');
-    } catch (error) {
-      expect(error).toBeInstanceOf(AuthorizerConfigError);
-      expect((error as AuthorizerConfigError).issues).toEqual([
-        `identityPoolId must be "<region>:<uuid>", got "${POOL_ID}"`,
-        'developerProviderName must be 1 to 128 of [A-Za-z0-9_.-], got "login.tenantgate"',
-        'tenantTag must be a session tag key (1 to 128 characters, not aws:…), got "tenant_id"',
-        'userTag must be a session tag key (1 to 128 characters, not aws:…), got "user_id"',
-      ]);
-    }
+      }),
+    ).toEqual([
+      `identityPoolId must be "<region>:<uuid>", got "${POOL_ID}"`,
+      'developerProviderName must be 1 to 128 of [A-Za-z0-9_.-], got "login.tenantgate"',
+      'tenantTag must be a session tag key (1 to 128 characters, not aws:…), got "tenant_id"',
+      'userTag must be a session tag key (1 to 128 characters, not aws:…), got "user_id"',
+    ]);
   });
 
   it.each([
